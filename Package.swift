@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+// ocirun: an OCI runtime for HPC and Kubernetes nodes.
+import PackageDescription
+
+/// Targets that run inside the container's set-up path keep Foundation out (DESIGN.md §4).
+let package = Package(
+    name: "ocirun",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ocirun", targets: ["ocirun"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(name: "CYajl", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // What Swift's Glibc module does not expose: clone, setns, pivot_root, openat2, prctl, ...
+        .target(name: "CLinux"),
+
+        // Pure Swift: JSON over yajl, and the OCI runtime-spec model.
+        .target(name: "JSON", dependencies: ["CYajl"]),
+        .target(name: "OCISpec", dependencies: ["JSON"]),
+
+        // The syscall seam and the runtime core.
+        .target(name: "LinuxSystem", dependencies: ["CLinux"]),
+        .target(name: "OCIRuntime", dependencies: ["OCISpec", "JSON", "LinuxSystem", "CLinux", "CCap", "CSeccomp"]),
+
+        // Singularity images and HPC hooks.
+        .target(name: "SIFBundle", dependencies: [
+            "JSON",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        .target(name: "Hooks", dependencies: ["OCISpec", "JSON", "LinuxSystem"]),
+
+        // The command line: one ParsableCommand per verb, and a one-file executable.
+        .target(name: "OCIRunCommands", dependencies: [
+            "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "ocirun", dependencies: ["OCIRunCommands"]),
+
+        .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
+        .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "OCISpec", "LinuxSystem"]),
+        .testTarget(name: "SIFBundleTests", dependencies: [
+            "SIFBundle",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCISpec", "JSON"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
