@@ -319,6 +319,7 @@ class Container:
     def __init__(self, env, rt, args=("/bin/probe", "ids"), relative_cgroup=False):
         self.env, self.rt = env, rt
         self.dir = tempfile.mkdtemp(prefix="c-", dir=env.work)
+        os.chmod(self.dir, 0o711)     # searchable by the ids a user namespace maps to
         self.bundle = os.path.join(self.dir, "bundle")
         self.rootfs = os.path.join(self.bundle, "rootfs")
         self.root = os.path.join(self.dir, "state")

@@ -130,6 +130,7 @@ def main():
         if note:
             print("# " + note)
     work = tempfile.mkdtemp(prefix="ocirun-conformance-")
+    os.chmod(work, 0o711)
     env = harness.Env(work, template)
 
     tap = args.tap or len(runtimes) == 1

@@ -1,2 +1,4 @@
 """Importing this package registers every check, in report order."""
 from checks import lifecycle  # noqa: F401
+from checks import hooks  # noqa: F401
+from checks import linux  # noqa: F401
