@@ -8,17 +8,17 @@ public enum JSONDecoding {
     /// Parses `bytes` and decodes a `T` from them. Unknown object members are ignored.
     ///
     /// - Throws: `JSONError` (never `DecodingError`).
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(JSONError) -> T {
         try decode(type, from: JSONValue.parse(bytes))
     }
 
     /// Parses `string` and decodes a `T` from it.
-    public static func decode<T: Decodable>(_ type: T.Type, from string: String) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from string: String) throws(JSONError) -> T {
         try decode(type, from: JSONValue.parse(Array(string.utf8)))
     }
 
     /// Decodes a `T` from an already parsed value.
-    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(JSONError) -> T {
         do {
             return try T(from: _JSONDecoder(value: value, parent: nil, key: nil))
         } catch let error as JSONError {

@@ -8,17 +8,17 @@ public enum JSONEncoding {
     /// Encodes `value` as JSON text (see `JSONValue.serialized(pretty:)` for the format).
     ///
     /// - Throws: `JSONError`, e.g. for a NaN or infinite number.
-    public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
+    public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws(JSONError) -> String {
         try encodeValue(value).serialized(pretty: pretty)
     }
 
     /// Encodes `value` as UTF-8 JSON bytes.
-    public static func encodeBytes<T: Encodable>(_ value: T, pretty: Bool = false) throws -> [UInt8] {
+    public static func encodeBytes<T: Encodable>(_ value: T, pretty: Bool = false) throws(JSONError) -> [UInt8] {
         try encodeValue(value).serializedBytes(pretty: pretty)
     }
 
     /// Encodes `value` as a `JSONValue` tree.
-    public static func encodeValue<T: Encodable>(_ value: T) throws -> JSONValue {
+    public static func encodeValue<T: Encodable>(_ value: T) throws(JSONError) -> JSONValue {
         do {
             let encoder = _JSONEncoder(codingPath: [])
             return try encoder.box(value, codingPath: []).resolved()

@@ -11,7 +11,7 @@ extension JSONValue {
     /// Parses one JSON document.
     ///
     /// - Throws: `JSONError` at path `.` whose message is yajl's, e.g. `parse error: premature EOF`.
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
         // NOTE: yajl_tree_parse reads a NUL-terminated string; a NUL inside the input ends it there.
         var input = bytes
         input.append(0)
@@ -32,7 +32,7 @@ extension JSONValue {
     }
 
     /// Parses one JSON document from a string.
-    public static func parse(_ string: String) throws -> JSONValue {
+    public static func parse(_ string: String) throws(JSONError) -> JSONValue {
         try parse(Array(string.utf8))
     }
 
@@ -54,7 +54,7 @@ extension JSONValue {
         return message
     }
 
-    private static func convert(_ v: yajl_val, depth: Int) throws -> JSONValue {
+    private static func convert(_ v: yajl_val, depth: Int) throws(JSONError) -> JSONValue {
         let type = v.pointee.type
         if type == yajl_t_string {
             guard let s = v.pointee.u.string else { return .string("") }
@@ -68,7 +68,8 @@ extension JSONValue {
             members.reserveCapacity(o.len)
             for i in 0..<o.len {
                 let key = o.keys[i].map { String(cString: $0) } ?? ""
-                let value: JSONValue = try o.values[i].map { try convert($0, depth: depth + 1) } ?? .null
+                var value = JSONValue.null
+                if let child = o.values[i] { value = try convert(child, depth: depth + 1) }
                 members.append((key: key, value: value))
             }
             return .object(JSONObject(members))
@@ -78,7 +79,9 @@ extension JSONValue {
             var elements: [JSONValue] = []
             elements.reserveCapacity(a.len)
             for i in 0..<a.len {
-                elements.append(try a.values[i].map { try convert($0, depth: depth + 1) } ?? .null)
+                var value = JSONValue.null
+                if let child = a.values[i] { value = try convert(child, depth: depth + 1) }
+                elements.append(value)
             }
             return .array(elements)
         } else if type == yajl_t_true {
@@ -90,7 +93,7 @@ extension JSONValue {
     }
 
     /// Reads yajl's raw number text: integers exactly (Int64, else UInt64), others as Double.
-    private static func number(_ v: yajl_val) throws -> JSONNumber {
+    private static func number(_ v: yajl_val) throws(JSONError) -> JSONNumber {
         guard let raw = v.pointee.u.number.r else { throw JSONError(message: "number without text") }
         // Integer fast path over the bytes: optional '-', then digits only.
         var p = UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self)
