@@ -2,3 +2,4 @@
 from checks import lifecycle  # noqa: F401
 from checks import hooks  # noqa: F401
 from checks import linux  # noqa: F401
+from checks import process  # noqa: F401
