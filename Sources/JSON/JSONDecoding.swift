@@ -155,7 +155,25 @@ final class _JSONDecoder: Decoder {
     /// Decodes a nested value of any type.
     @inline(__always)
     func decodeChild<T: Decodable>(_ type: T.Type, _ v: JSONValue, at child: JSONPathComponent) throws -> T {
-        try T(from: _JSONDecoder(value: v, parent: self, key: child))
+        // Fast path for the commonest spec shape (args, env, capabilities, mount options, paths):
+        // no decoder object and no container per array.
+        if T.self == [String].self, case .array(let elements) = v {
+            var strings: [String] = []
+            strings.reserveCapacity(elements.count)
+            for (i, e) in elements.enumerated() {
+                guard case .string(let s) = e else {
+                    throw error("expected string, found \(e.kindName)", below: [child, .index(i)])
+                }
+                strings.append(s)
+            }
+            return strings as! T
+        }
+        return try T(from: _JSONDecoder(value: v, parent: self, key: child))
+    }
+
+    /// An error at a descendant several steps below this value.
+    func error(_ message: String, below steps: [JSONPathComponent]) -> JSONError {
+        JSONError(path: JSONError.render(components + steps), message: message)
     }
 }
 

@@ -107,6 +107,7 @@ extension String {
     static let errorCases: [(String, String)] = [
         (String(base.dropLast(3)), ".: parse error: premature EOF"),
         (base.replacingAll(#"["sh"]"#, with: #""sh""#), ".process.args: expected array, found string"),
+        (base.replacingAll(#"["sh"]"#, with: #"["sh", 1]"#), ".process.args[1]: expected string, found number"),
         (base.replacingAll(#"{"path": "rootfs"}"#, with: "{}"), ".root.path: missing required field"),
         (base.replacingAll(#""uid": 0"#, with: #""uid": -1"#), ".process.user.uid: value -1 out of range for UInt32"),
         (
