@@ -360,7 +360,7 @@ def linux_devices_conflict(env, rt):
         check(r.rc != 0, "a device over an existing regular file was accepted")
 
 
-@register("linux_cgroups_devices", "resources.devices: a node that exists but is not allowed cannot be opened (EPERM)")
+@register("linux_cgroups_devices_enforced", "resources.devices: a node that exists but is not allowed cannot be opened (EPERM)")
 def cgroups_devices(env, rt):
     # /dev/fuse (10:229) is in neither runc's nor crun's default allow list and needs no capability to open.
     node = [{"path": "/dev/conf-fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666}]
