@@ -118,6 +118,34 @@ struct VerifyTests {
         #expect(try SIFImageMetadata(json: env.payload) == computed)
     }
 
+    /// one-group.sif plus a clear-signed metadata document made by gpg with an EdDSA (ed25519)
+    /// key, stored as a signature object linked to group 1 with `entity` as fingerprint.
+    static func eddsaSignedImage(entity: [UInt8]) throws -> MemoryImageReader {
+        let file = MemoryImageReader(try Fixture.bytes("one-group"))
+        let signed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixture.root + "/signatures/one-group-pgp-ed25519.asc")))
+        var extra = [UInt8](repeating: 0, count: 4)
+        extra[0] = 1  // SHA-256
+        _ = try SIFSigner.appendObject(image: SIFImage(reader: file), file: file, dataType: .signature, data: signed,
+                                       groupID: nil, link: .group(1), extra: extra + entity, time: 0)
+        return file
+    }
+
+    @Test func pgpEdDSAKeyVerifiesClearSignedMetadata() throws {
+        let fpr = try String(contentsOfFile: Fixture.root + "/signatures/one-group-pgp-ed25519.fingerprint", encoding: .utf8)
+        let entity = try #require(Hex.decode(fpr.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let image = try SIFImage(reader: Self.eddsaSignedImage(entity: entity))
+        let good = try image.verify(keys: Fixture.keys(["test-pgp-ed25519-public.asc"]))
+        #expect(good.isVerified, "\(good.problems)")
+        #expect(try !image.verify(keys: Fixture.keys(["pgp-public.asc"])).isVerified)
+
+        // The descriptor's entity must be the signer's fingerprint.
+        var wrong = entity
+        wrong[0] ^= 0xff
+        let mismatched = try SIFImage(reader: Self.eddsaSignedImage(entity: wrong))
+            .verify(keys: Fixture.keys(["test-pgp-ed25519-public.asc"]))
+        #expect(mismatched.problems.contains { $0.contains("does not match the descriptor's entity") })
+    }
+
     @Test func keysLoadInEveryForm() throws {
         #expect(try Fixture.keys(["ed25519-public.pem"]).first?.description.hasPrefix("ed25519 SHA256:x6l8Zblp") == true)
         #expect(try Fixture.keys(["ecdsa-public.pem"]).first?.description == "ecdsa-p256")
