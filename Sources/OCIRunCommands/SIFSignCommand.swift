@@ -24,7 +24,7 @@ struct SIFSignCommand: ParsableCommand {
             let outcome = try SIFSigner.sign(path: image, key: k)
             for id in outcome.removedStale { print("removed stale signature object \(id)") }
             for d in outcome.added {
-                print("signed \("\(d.link)".hasSuffix("(G)") ? "group \(d.link.description.split(separator: " ")[0])" : "\(d.link)") (signature object \(d.id))")
+                print("signed \(d.link.target) (signature object \(d.id))")
             }
         }
     }

@@ -25,12 +25,11 @@ struct SIFVerifyCommand: ParsableCommand {
 
     func run() throws {
         try sifRun {
-            guard !key.isEmpty else { throw SIFError(.invalidArgument, "verify: give at least one --key") }
             let keys = try key.flatMap { try SIFPublicKey.load(path: $0) }
             let img = try SIFImage(path: image)
             let report = try img.verify(keys: keys, legacy: legacy)
             for r in report.signatures {
-                let target = "\(r.signature.link)".replacingGroupMarker
+                let target = r.signature.link.target
                 let kind = r.kind?.rawValue ?? "unknown"
                 let state: String
                 if let ignored = r.ignored {
@@ -46,18 +45,11 @@ struct SIFVerifyCommand: ParsableCommand {
             }
             guard report.isVerified else {
                 for p in report.problems { sifPrintError("verify \(image): \(p)") }
+                if key.isEmpty && !report.signatures.isEmpty { sifPrintError("verify \(image): no --key given") }
                 throw ExitCode(1)
             }
             print("verified: group\(report.verifiedGroups.count == 1 ? "" : "s") "
                 + report.verifiedGroups.map(String.init).joined(separator: ", "))
         }
-    }
-}
-
-extension String {
-    /// "1   (G)" → "group 1"; an object id → "object 2".
-    fileprivate var replacingGroupMarker: String {
-        if hasSuffix("(G)") { return "group " + split(separator: " ").first.map(String.init)! }
-        return self == "NONE" ? "no link" : "object \(self)"
     }
 }

@@ -27,6 +27,15 @@ public enum SIFLink: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// For messages: "group 1", "object 2", "nothing".
+    public var target: String {
+        switch self {
+        case .none: return "nothing"
+        case .object(let id): return "object \(id)"
+        case .group(let id): return "group \(id)"
+        }
+    }
+
     /// `siftool list` style: "NONE", "2", "1   (G)".
     public var description: String {
         switch self {

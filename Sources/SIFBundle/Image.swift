@@ -79,9 +79,6 @@ public final class SIFImage {
             guard d.size == 0 || d.offset >= tableEnd else {
                 throw formatError("\(name): object overlaps the header or descriptor table")
             }
-            guard d.sizeWithPadding >= d.size, d.sizeWithPadding - d.size <= d.offset else {
-                throw formatError("\(name): impossible padded size \(d.sizeWithPadding)")
-            }
             used.append(d)
         }
         guard Int64(free.count) == header.descriptorsFree else {

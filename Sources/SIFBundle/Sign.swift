@@ -102,6 +102,12 @@ public enum SIFSigner {
                               offset: offset, size: Int64(data.count),
                               sizeWithPadding: offset - unaligned + Int64(data.count), time: time,
                               name: name, extra: extra)
+        if dataType == .partition, case .partition(_, .primarySystem, let arch) = d.extra {
+            guard image.primaryPartition == nil else {
+                throw SIFError(.invalidArgument, "image already has a primary system partition")
+            }
+            h.rawArch = SIFArch.code(name: arch)  // the header names the primary partition's arch
+        }
         h.descriptorsFree -= 1
         h.dataSize = offset + Int64(data.count) - h.dataOffset
         h.modifiedAt = time

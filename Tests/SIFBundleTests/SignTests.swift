@@ -75,6 +75,24 @@ struct SignTests {
         #expect(report.signatures.allSatisfy { $0.isVerified })
     }
 
+    @Test func appendingAPrimaryPartitionSetsTheHeaderArch() throws {
+        let file = MemoryImageReader(try Fixture.bytes("one-object-generic-json"))
+        var extra = [UInt8]()
+        extra += [1, 0, 0, 0]  // squashfs
+        extra += [2, 0, 0, 0]  // primary system
+        extra += SIFArch.code(name: "amd64")
+        let d = try SIFSigner.appendObject(image: SIFImage(reader: file), file: file, dataType: .partition,
+                                           data: [UInt8](repeating: 7, count: 10), groupID: 1, link: .none,
+                                           extra: extra, time: 0)
+        let image = try SIFImage(reader: file)
+        #expect(image.header.arch == "amd64")
+        #expect(image.primaryPartition == d)
+        #expect(throws: SIFError.self) {
+            try SIFSigner.appendObject(image: image, file: file, dataType: .partition, data: [1], groupID: 1,
+                                       link: .none, extra: extra, time: 0)
+        }
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/siftool")))
     func siftoolReadsSignedImage() throws {
         let path = try Fixture.tempCopy("one-group")
