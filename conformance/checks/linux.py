@@ -456,3 +456,78 @@ def seccomp_bad(env, rt):
         r = c.run()
         check(r.rc != 0, "an unknown seccomp action was accepted")
         check(not os.path.exists(c.hostpath("/ran")), "the process ran")
+
+
+SECCOMP_IOCTL_NOTIF_RECV = 0xC0502100     # _IOWR('!', 0, struct seccomp_notif), 80 bytes
+SECCOMP_IOCTL_NOTIF_SEND = 0xC0182101     # _IOWR('!', 1, struct seccomp_notif_resp), 24 bytes
+
+
+@register("linux_seccomp_notify", "seccomp SCMP_ACT_NOTIFY: the listener on listenerPath gets the fd and answers the syscall")
+def seccomp_notify(env, rt):
+    import array
+    import fcntl
+    import json as _json
+    import select
+    import socket
+    import struct
+    with container(env, rt) as c:
+        sock_path = os.path.join(c.dir, "seccomp.sock")
+        c.linux["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": sock_path,
+                              "listenerMetadata": "conformance-meta",
+                              "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}]}
+        c.probe("mkdir=/tmp/notified", "echo=done")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(sock_path)
+        srv.listen(1)
+        srv.settimeout(15)
+        got = {}
+
+        def listen():
+            # Runtimes differ in when they hand the fd over (create or start): accept in the background.
+            try:
+                conn, _ = srv.accept()
+                conn.settimeout(15)
+                fds = array.array("i")
+                msg, anc, _f, _a = conn.recvmsg(65536, socket.CMSG_SPACE(16 * fds.itemsize))
+                for level, typ, data in anc:
+                    if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                        fds.frombytes(data[:len(data) - (len(data) % fds.itemsize)])
+                conn.close()
+                got["msg"], got["fds"] = msg, list(fds)
+            except OSError as e:
+                got["error"] = str(e)
+
+        import threading
+        t = threading.Thread(target=listen, daemon=True)
+        t.start()
+        nfd = None
+        try:
+            c.must_create()
+            c.must_start()
+            t.join(15)
+            check(not t.is_alive() and got.get("fds"), "no seccomp fd received on listenerPath: %s" % got)
+            nfd = got["fds"][0]
+            for extra in got["fds"][1:]:
+                os.close(extra)
+            msg = got["msg"]
+            try:
+                state = _json.loads(msg.decode())
+            except ValueError:
+                state = {}
+            check(state.get("metadata") == "conformance-meta",
+                  "the listener message lacks listenerMetadata: %r" % msg[:200])
+            ready, _, _ = select.select([nfd], [], [], 10)
+            check(ready, "no seccomp notification arrived within 10s")
+            buf = bytearray(80)
+            fcntl.ioctl(nfd, SECCOMP_IOCTL_NOTIF_RECV, buf)
+            nid = struct.unpack_from("<Q", buf, 0)[0]
+            resp = bytearray(struct.pack("<QqiI", nid, 0, -28, 0))   # answer: ENOSPC
+            fcntl.ioctl(nfd, SECCOMP_IOCTL_NOTIF_SEND, resp)
+            c.wait_status("stopped", 10)
+        finally:
+            srv.close()
+            if nfd is not None:
+                os.close(nfd)
+        rep = c.report()
+        check(rep.get("mkdir:/tmp/notified") == "ENOSPC",
+              "mkdir gave %s, want the listener's answer ENOSPC" % rep.get("mkdir:/tmp/notified"))
