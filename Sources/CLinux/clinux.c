@@ -1,0 +1,172 @@
+#define _GNU_SOURCE
+#include "CLinux.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pty.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+const int ocirun_O_PATH = O_PATH;
+int ocirun_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+int ocirun_ptsname(int fd, char *buf, size_t len) { return ptsname_r(fd, buf, len); }
+
+const int ocirun_CLONE_NEWNS = CLONE_NEWNS;
+const int ocirun_CLONE_NEWUTS = CLONE_NEWUTS;
+const int ocirun_CLONE_NEWIPC = CLONE_NEWIPC;
+const int ocirun_CLONE_NEWUSER = CLONE_NEWUSER;
+const int ocirun_CLONE_NEWPID = CLONE_NEWPID;
+const int ocirun_CLONE_NEWNET = CLONE_NEWNET;
+const int ocirun_CLONE_NEWCGROUP = CLONE_NEWCGROUP;
+const int ocirun_CLONE_NEWTIME = CLONE_NEWTIME;
+
+pid_t ocirun_clone(unsigned long flags) {
+    /* Raw clone with a NULL stack behaves like fork(): the child continues on a copy of the stack. */
+    return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+}
+
+int ocirun_unshare(int flags) { return unshare(flags); }
+int ocirun_setns(int fd, int nstype) { return setns(fd, nstype); }
+int ocirun_pivot_root(const char *n, const char *o) { return (int)syscall(SYS_pivot_root, n, o); }
+int ocirun_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5) {
+    return prctl(option, a2, a3, a4, a5);
+}
+
+int ocirun_close_range_cloexec(unsigned int first) {
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+    return (int)syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+struct ocirun_open_how { uint64_t flags; uint64_t mode; uint64_t resolve; };
+int ocirun_openat_in_root(int rootfd, const char *path, int flags, unsigned int mode) {
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+    struct ocirun_open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)flags;
+    how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+    how.resolve = 0x10 /* RESOLVE_IN_ROOT */ | 0x02 /* RESOLVE_NO_MAGICLINKS */;
+    int fd;
+    do {
+        fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+    } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+    return fd;
+}
+
+int ocirun_pidfd_open(pid_t pid) {
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+int ocirun_pidfd_send_signal(int pidfd, int sig) {
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+int ocirun_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+int ocirun_set_dumpable(int v) { return prctl(PR_SET_DUMPABLE, v, 0, 0, 0); }
+int ocirun_set_keepcaps(int v) { return prctl(PR_SET_KEEPCAPS, v, 0, 0, 0); }
+int ocirun_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+int ocirun_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+int ocirun_setgroups(size_t n, const gid_t *groups) { return (int)syscall(SYS_setgroups, n, groups); }
+int ocirun_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
+int ocirun_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+int ocirun_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor) {
+    return mknod(path, mode, makedev(major, minor));
+}
+unsigned long ocirun_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }
+int ocirun_errno(void) { return errno; }
+void ocirun_set_errno(int e) { errno = e; }
+
+int ocirun_send_fd(int sock, int fd, const char *msg, size_t msglen) {
+    char dummy = 0;
+    struct iovec iov = { .iov_base = msglen ? (void *)msg : &dummy, .iov_len = msglen ? msglen : 1 };
+    union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    ssize_t n;
+    do { n = sendmsg(sock, &mh, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int ocirun_recv_fd(int sock, char *buf, size_t buflen, int *fd_out) {
+    struct iovec iov = { .iov_base = buf, .iov_len = buflen };
+    union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int))]; } u;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    ssize_t n;
+    do { n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    *fd_out = -1;
+    if (n < 0) return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd_out, CMSG_DATA(c), sizeof(int));
+    }
+    return (int)n;
+}
+
+int ocirun_wifexited(int s) { return WIFEXITED(s); }
+int ocirun_wexitstatus(int s) { return WEXITSTATUS(s); }
+int ocirun_wifsignaled(int s) { return WIFSIGNALED(s); }
+int ocirun_wtermsig(int s) { return WTERMSIG(s); }
+
+int ocirun_openpty(int *master, int *slave, unsigned short rows, unsigned short cols) {
+    struct winsize ws = { .ws_row = rows, .ws_col = cols };
+    int r = openpty(master, slave, NULL, NULL, (rows || cols) ? &ws : NULL);
+    if (r == 0) { fcntl(*master, F_SETFD, FD_CLOEXEC); }
+    return r;
+}
+int ocirun_set_ctty(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
+int ocirun_get_winsize(int fd, unsigned short *rows, unsigned short *cols) {
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) < 0) return -1;
+    *rows = ws.ws_row; *cols = ws.ws_col; return 0;
+}
+int ocirun_set_winsize(int fd, unsigned short rows, unsigned short cols) {
+    struct winsize ws = { .ws_row = rows, .ws_col = cols };
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int ocirun_sigmask_all(int block) {
+    sigset_t s; sigfillset(&s);
+    return sigprocmask(block ? SIG_BLOCK : SIG_UNBLOCK, &s, NULL);
+}
+int ocirun_reset_signals(void) {
+    for (int i = 1; i < NSIG; i++) {
+        if (i == SIGKILL || i == SIGSTOP) continue;
+        signal(i, SIG_DFL);
+    }
+    sigset_t s; sigemptyset(&s);
+    return sigprocmask(SIG_SETMASK, &s, NULL);
+}
+int ocirun_execve(const char *path, char *const argv[], char *const envp[]) { return execve(path, argv, envp); }

@@ -1,0 +1,83 @@
+#ifndef OCIRUN_CLINUX_H
+#define OCIRUN_CLINUX_H
+/*
+ * What Swift's Glibc module does not expose: raw clone, setns, unshare, pivot_root, openat2,
+ * prctl, close_range, mount_setattr, pidfd_*, and the CLONE_* / MS_* / PR_* constants.
+ * Wrappers return -1 and set errno like libc; a call the kernel lacks reports ENOSYS so callers
+ * can fall back (crun's rule).
+ */
+#include <stdint.h>
+#include <sys/types.h>
+#include <signal.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* _GNU_SOURCE bits Swift's Glibc module leaves out. */
+extern const int ocirun_O_PATH;
+int ocirun_pipe2(int fds[2], int flags);
+int ocirun_ptsname(int fd, char *buf, size_t len);
+
+/* Namespace flags (clone(2)). */
+extern const int ocirun_CLONE_NEWNS;
+extern const int ocirun_CLONE_NEWUTS;
+extern const int ocirun_CLONE_NEWIPC;
+extern const int ocirun_CLONE_NEWUSER;
+extern const int ocirun_CLONE_NEWPID;
+extern const int ocirun_CLONE_NEWNET;
+extern const int ocirun_CLONE_NEWCGROUP;
+extern const int ocirun_CLONE_NEWTIME;
+
+/* fork-like clone(2) with extra namespace flags; returns 0 in the child, pid in the parent. */
+pid_t ocirun_clone(unsigned long flags);
+int ocirun_unshare(int flags);
+int ocirun_setns(int fd, int nstype);
+int ocirun_pivot_root(const char *new_root, const char *put_old);
+int ocirun_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int ocirun_close_range_cloexec(unsigned int first);
+/* openat2 with RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS; ENOSYS when the kernel lacks it. */
+int ocirun_openat_in_root(int rootfd, const char *path, int flags, unsigned int mode);
+int ocirun_pidfd_open(pid_t pid);
+int ocirun_pidfd_send_signal(int pidfd, int sig);
+int ocirun_set_no_new_privs(void);
+int ocirun_set_dumpable(int value);
+int ocirun_set_keepcaps(int value);
+int ocirun_set_pdeathsig(int sig);
+int ocirun_set_child_subreaper(void);
+int ocirun_setgroups(size_t n, const gid_t *groups);
+/* Raw setuid/setgid/setresuid syscalls: a single-threaded static binary avoids glibc's setxid broadcast. */
+int ocirun_setresuid(uid_t r, uid_t e, uid_t s);
+int ocirun_setresgid(gid_t r, gid_t e, gid_t s);
+int ocirun_mknod(const char *path, unsigned int mode, unsigned int major, unsigned int minor);
+unsigned long ocirun_makedev(unsigned int major, unsigned int minor);
+int ocirun_errno(void);
+void ocirun_set_errno(int e);
+
+/* SCM_RIGHTS over a unix socket. */
+int ocirun_send_fd(int sock, int fd, const char *msg, size_t msglen);
+int ocirun_recv_fd(int sock, char *buf, size_t buflen, int *fd_out);
+
+/* wait status decoding (macros in C). */
+int ocirun_wifexited(int status);
+int ocirun_wexitstatus(int status);
+int ocirun_wifsignaled(int status);
+int ocirun_wtermsig(int status);
+
+/* Terminal helpers. */
+int ocirun_openpty(int *master, int *slave, unsigned short rows, unsigned short cols);
+int ocirun_set_ctty(int fd);
+int ocirun_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+int ocirun_set_winsize(int fd, unsigned short rows, unsigned short cols);
+
+/* Signals. */
+int ocirun_sigmask_all(int block);
+int ocirun_reset_signals(void);
+
+extern char **environ;
+int ocirun_execve(const char *path, char *const argv[], char *const envp[]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+
+/// An owning file descriptor: closed when the value is released or `close()` is called.
+public final class FileDescriptor {
+    public private(set) var rawValue: Int32
+
+    public init(_ rawValue: Int32) { self.rawValue = rawValue }
+    deinit { if rawValue >= 0 { Glibc.close(rawValue) } }
+
+    /// Gives up ownership; the caller closes the descriptor.
+    public func release() -> Int32 {
+        let fd = rawValue
+        rawValue = -1
+        return fd
+    }
+
+    public func close() {
+        if rawValue >= 0 { Glibc.close(rawValue) }
+        rawValue = -1
+    }
+
+    /// `/proc/self/fd/N`: a path that names this descriptor's file for mount(2) and friends.
+    public var procPath: String { "/proc/self/fd/\(rawValue)" }
+
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws -> FileDescriptor {
+        let fd = try retrying("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        return FileDescriptor(fd)
+    }
+
+    public static func openat(_ dir: FileDescriptor, _ path: String, _ flags: Int32, mode: mode_t = 0) throws -> FileDescriptor {
+        let fd = try retrying("openat", path) { Glibc.openat(dir.rawValue, path, flags | O_CLOEXEC, mode) }
+        return FileDescriptor(fd)
+    }
+
+    /// Reads to end of file.
+    public func readAll() throws -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { buf in
+                try retrying("read") { Glibc.read(rawValue, buf.baseAddress, buf.count) }
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    public func writeAll(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = try bytes.withUnsafeBytes { buf in
+                try retrying("write") { Glibc.write(rawValue, buf.baseAddress! + offset, buf.count - offset) }
+            }
+            offset += n
+        }
+    }
+
+    public func writeAll(_ string: String) throws { try writeAll(Array(string.utf8)) }
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+
+/// Plain file helpers over syscalls, with errors that name the path.
+public enum Files {
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = try FileDescriptor.open(path, O_RDONLY)
+        return try fd.readAll()
+    }
+
+    public static func readString(_ path: String) throws -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// Writes a file in place (for /proc, /sys and cgroup files): no truncation games, one write.
+    public static func write(_ path: String, _ string: String, flags: Int32 = O_WRONLY | O_TRUNC) throws {
+        let fd = try FileDescriptor.open(path, flags)
+        let bytes = Array(string.utf8)
+        let n = bytes.withUnsafeBytes { Glibc.write(fd.rawValue, $0.baseAddress, $0.count) }
+        if n < 0 { throw SystemError("write", path) }
+    }
+
+    /// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
+        let tmp = path + ".tmp"
+        let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        try fd.writeAll(bytes)
+        fd.close()
+        try retrying("rename", path) { Glibc.rename(tmp, path) }
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// mkdir -p.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        if isDirectory(path) { return }
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for comp in path.split(separator: "/") {
+            prefix += "/" + comp
+            if Glibc.mkdir(prefix, mode) != 0 && errno != EEXIST {
+                throw SystemError("mkdir", prefix)
+            }
+        }
+    }
+
+    /// rm -rf, without following symlinks and without crossing into mounts it cannot remove.
+    public static func removeTree(_ path: String) throws {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT { return }
+            throw SystemError("lstat", path)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            if let dir = opendir(path) {
+                var names: [String] = []
+                while let ent = readdir(dir) {
+                    let name = withUnsafePointer(to: ent.pointee.d_name) {
+                        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                    }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                for n in names { try removeTree(path + "/" + n) }
+            }
+            if Glibc.rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path) }
+        } else if unlink(path) != 0 && errno != ENOENT {
+            throw SystemError("unlink", path)
+        }
+    }
+
+    /// Entries of a directory, without "." and "..".
+    public static func list(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw SystemError("opendir", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The current working directory.
+    public static func currentDirectory() -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buf, buf.count) != nil else { return "/" }
+        return String(cString: buf)
+    }
+
+    /// Makes `path` absolute against the working directory (runc resolves --root, --bundle and
+    /// --pid-file this way) and removes `.` components and duplicate slashes.
+    public static func absolute(_ path: String) -> String {
+        let joined = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
+        return clean(joined)
+    }
+
+    /// Lexical clean of an absolute path: `//`, `.` and `..` resolved without touching the disk.
+    public static func clean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for comp in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if comp == "." { continue }
+            if comp == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(comp)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}

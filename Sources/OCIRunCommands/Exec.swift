@@ -1,0 +1,28 @@
+import ArgumentParser
+import OCIRuntime
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a process in a running container.")
+    @Argument(help: "The container id.") var id: String
+    @Option(name: [.customShort("p"), .long], help: "A JSON file with an OCI process.") var process: String?
+    @Flag(name: [.customShort("d"), .long], help: "Do not wait for the process.") var detach = false
+    @Option(name: .customLong("pid-file"), help: "File to write the process's pid to.") var pidFile: String?
+    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.") var consoleSocket: String?
+    @Flag(name: [.customShort("t"), .long], help: "Allocate a pseudo-terminal.") var tty = false
+    @Option(name: .long, help: "Working directory in the container.") var cwd: String?
+    @Option(name: [.customShort("e"), .long], help: "Set an environment variable (KEY=value).") var env: [String] = []
+    @Option(name: [.customShort("u"), .long], help: "uid[:gid] or name[:group].") var user: String?
+    @Option(name: [.customShort("c"), .long], help: "Add a capability.") var cap: [String] = []
+    @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.") var noNewPrivs = false
+    @Option(name: .customLong("preserve-fds"), help: "Pass N extra descriptors.") var preserveFds: Int = 0
+    @Option(name: .customLong("additional-gids"), help: "Additional gids.") var additionalGids: [UInt32] = []
+    @Option(name: .customLong("process-label"), help: "SELinux label.") var processLabel: String?
+    @Option(name: .customLong("apparmor"), help: "AppArmor profile.") var apparmor: String?
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func run() throws {
+        runReportingErrors {
+            throw RuntimeError(.unsupported, "exec in container \"\(id)\": not implemented yet")
+        }
+    }
+}

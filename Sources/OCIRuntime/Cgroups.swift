@@ -1,0 +1,238 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LinuxSystem
+import OCISpec
+
+/// The cgroup layout of the host, read from /proc/self/mountinfo: v1, v2 (unified) or hybrid
+/// (v1 controllers plus a cgroup2 mount, often at /sys/fs/cgroup/unified).
+public struct CgroupLayout: Sendable, Equatable {
+    /// v1 hierarchies: mount point and the controllers (or `name=` hierarchy) it holds.
+    public struct Hierarchy: Sendable, Equatable {
+        public var mountPoint: String
+        public var controllers: [String]
+    }
+
+    public var v1: [Hierarchy]
+    /// The cgroup2 mount point, if any.
+    public var unified: String?
+
+    public var isUnifiedOnly: Bool { v1.isEmpty && unified != nil }
+
+    /// Parses mountinfo text (proc(5)): fields up to " - ", then fstype, source, super options.
+    public static func parse(mountinfo: String) -> CgroupLayout {
+        var v1: [Hierarchy] = []
+        var unified: String?
+        for line in mountinfo.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let pre = halves[0].split(separator: " ")
+            let post = halves[1].split(separator: " ")
+            guard pre.count >= 5, post.count >= 3 else { continue }
+            let mountPoint = unescapeMountinfo(String(pre[4]))
+            switch post[0] {
+            case "cgroup2":
+                if unified == nil { unified = mountPoint }
+            case "cgroup":
+                let opts = post[2].split(separator: ",").map(String.init)
+                let known: Set<String> = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec",
+                                          "clone_children", "nsdelegate", "noprefix", "xattr"]
+                let ctrls = opts.filter { !known.contains($0) && !$0.hasPrefix("release_agent=") }
+                if !ctrls.isEmpty, !v1.contains(where: { $0.controllers == ctrls }) {
+                    v1.append(Hierarchy(mountPoint: mountPoint, controllers: ctrls))
+                }
+            default: continue
+            }
+        }
+        return CgroupLayout(v1: v1, unified: unified)
+    }
+
+    public static func current() throws -> CgroupLayout {
+        parse(mountinfo: try Files.readString("/proc/self/mountinfo"))
+    }
+
+    /// The v1 hierarchy holding `controller`.
+    public func hierarchy(for controller: String) -> Hierarchy? {
+        v1.first { $0.controllers.contains(controller) }
+    }
+}
+
+func unescapeMountinfo(_ s: String) -> String {
+    guard s.contains("\\") else { return s }
+    var out: [UInt8] = []
+    let b = Array(s.utf8)
+    var i = 0
+    while i < b.count {
+        if b[i] == UInt8(ascii: "\\"), i + 3 < b.count,
+           let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+            out.append(v); i += 4
+        } else { out.append(b[i]); i += 1 }
+    }
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// One container's cgroup: a directory per v1 hierarchy and/or one in the unified hierarchy.
+public struct ContainerCgroup: Sendable, Codable, Equatable {
+    /// Absolute directories, keyed by the hierarchy's controller list (`memory`, `cpu`, `unified`…).
+    public var paths: [String: String]
+
+    public init(paths: [String: String]) { self.paths = paths }
+
+    /// Resolves the cgroup directories for `cgroupsPath` (absolute: from each hierarchy's root;
+    /// relative: under the caller's own cgroup, as runc does). `selfCgroup` is /proc/self/cgroup.
+    public static func resolve(layout: CgroupLayout, cgroupsPath: String, selfCgroup: String) -> ContainerCgroup {
+        var own: [String: String] = [:]   // controller list → path (v1), "" → v2
+        for line in selfCgroup.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3 else { continue }
+            own[String(parts[1])] = String(parts[2])
+        }
+        func join(_ mount: String, _ base: String) -> String {
+            let rel = cgroupsPath.hasPrefix("/") ? cgroupsPath : base + "/" + cgroupsPath
+            return Files.clean(mount + "/" + rel)
+        }
+        var paths: [String: String] = [:]
+        for h in layout.v1 {
+            let key = h.controllers.joined(separator: ",")
+            paths[key] = join(h.mountPoint, own[key] ?? "/")
+        }
+        if let u = layout.unified {
+            paths["unified"] = join(u, own[""] ?? "/")
+        }
+        return ContainerCgroup(paths: paths)
+    }
+
+    /// The directory of the hierarchy holding `controller` (v1), or the unified one.
+    public func path(for controller: String) -> String? {
+        for (k, v) in paths where k != "unified" && k.split(separator: ",").contains(Substring(controller)) { return v }
+        return nil
+    }
+
+    public var unifiedPath: String? { paths["unified"] }
+    /// True when resources go to the cgroup2 files (no v1 hierarchy holds the usual controllers).
+    public var isV2: Bool { path(for: "memory") == nil && path(for: "pids") == nil && unifiedPath != nil }
+
+    /// Creates the directories (v1 cpuset levels inherit cpus/mems from their parent, without
+    /// which no task may join).
+    public func create() throws {
+        for (key, dir) in paths.sorted(by: { $0.key < $1.key }) {
+            try withContext("create cgroup \(dir)") {
+                if key.split(separator: ",").contains("cpuset") {
+                    try makeCpusetDirectories(dir)
+                } else {
+                    try Files.makeDirectories(dir)
+                }
+            }
+            if key == "unified" { enableV2Controllers(dir) }
+        }
+    }
+
+    private func makeCpusetDirectories(_ dir: String) throws {
+        var parent = ""
+        var current = ""
+        for comp in dir.split(separator: "/") {
+            parent = current
+            current += "/" + comp
+            if Files.isDirectory(current) { continue }
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", current) }
+            for f in ["cpuset.cpus", "cpuset.mems"] {
+                if let v = try? Files.readString(parent + "/" + f) {
+                    let t = v.trimmingWhitespace()
+                    try? Files.write(current + "/" + f, t.isEmpty ? "\n" : t)
+                }
+            }
+        }
+    }
+
+    /// On cgroup2, enables the parent's available controllers for the new group's subtree
+    /// (best effort: a hybrid cgroup2 mount usually holds few controllers).
+    private func enableV2Controllers(_ dir: String) {
+        var chain: [String] = []
+        var p = dir
+        while let slash = p.lastIndex(of: "/"), p != "/" {
+            p = String(p[..<slash])
+            if p.isEmpty { break }
+            chain.append(p)
+            if !Files.exists(p + "/../cgroup.controllers") { break }
+        }
+        for parent in chain.reversed() {
+            guard let avail = try? Files.readString(parent + "/cgroup.controllers") else { continue }
+            let ctrls = avail.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            if ctrls.isEmpty { continue }
+            let line = ctrls.map { "+" + $0 }.joined(separator: " ")
+            try? Files.write(parent + "/cgroup.subtree_control", line)
+        }
+    }
+
+    /// Moves `pid` into every directory.
+    public func add(pid: Int32) throws {
+        for (_, dir) in paths.sorted(by: { $0.key < $1.key }) {
+            try withContext("join cgroup \(dir)") {
+                try Files.write(dir + "/cgroup.procs", "\(pid)")
+            }
+        }
+    }
+
+    /// The pids in the container's cgroup (host pids).
+    public func pids() -> [Int32] {
+        let dir = path(for: "pids") ?? path(for: "memory") ?? path(for: "freezer") ?? unifiedPath
+        guard let dir, let text = try? Files.readString(dir + "/cgroup.procs") else { return [] }
+        return text.split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    /// Removes the directories; retries while the kernel still lists exiting tasks.
+    public func destroy() throws {
+        var failures: [String] = []
+        for (_, dir) in paths.sorted(by: { $0.key < $1.key }) {
+            var removed = false
+            for attempt in 0..<200 {
+                if rmdir(dir) == 0 || errno == ENOENT { removed = true; break }
+                if errno != EBUSY { break }
+                if attempt > 0 { usleep(5_000) }
+            }
+            if !removed { failures.append("\(dir): \(String(cString: strerror(errno)))") }
+        }
+        if !failures.isEmpty {
+            throw RuntimeError(.failed, "remove cgroup " + failures.joined(separator: ", "))
+        }
+    }
+
+    /// The freezer state: true when frozen.
+    public func isFrozen() -> Bool {
+        if let dir = path(for: "freezer") {
+            return (try? Files.readString(dir + "/freezer.state"))?.hasPrefix("FROZEN") ?? false
+        }
+        if let dir = unifiedPath, isV2 {
+            return (try? Files.readString(dir + "/cgroup.freeze"))?.hasPrefix("1") ?? false
+        }
+        return false
+    }
+
+    /// Freezes or thaws the group and waits until the kernel reports the new state.
+    public func setFrozen(_ frozen: Bool) throws {
+        if let dir = path(for: "freezer") {
+            let want = frozen ? "FROZEN" : "THAWED"
+            for _ in 0..<1000 {
+                try Files.write(dir + "/freezer.state", want)
+                let now = (try? Files.readString(dir + "/freezer.state")) ?? ""
+                if now.hasPrefix(want) { return }
+                usleep(1_000)
+            }
+            throw RuntimeError(.failed, "freezer of \(dir) did not reach \(want)")
+        }
+        if let dir = unifiedPath, Files.exists(dir + "/cgroup.freeze") {
+            try Files.write(dir + "/cgroup.freeze", frozen ? "1" : "0")
+            return
+        }
+        throw RuntimeError(.unsupported, "no freezer cgroup for this container")
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}

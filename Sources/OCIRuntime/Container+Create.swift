@@ -1,0 +1,316 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import JSON
+import LinuxSystem
+import OCISpec
+
+/// Options of `create` and `run`.
+public struct CreateOptions {
+    public var bundle: String
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var preserveFds: Int = 0
+    public var noPivot: Bool = false
+    public var noNewKeyring: Bool = false
+    public var systemdCgroup: Bool = false
+    public var rootless: Bool = false
+    public var logger: Logger
+
+    public init(bundle: String, logger: Logger) {
+        self.bundle = bundle
+        self.logger = logger
+    }
+}
+
+/// The result of `create`: the init's pid, and the process it must be reaped from when the
+/// caller stays its parent (`run`).
+public struct CreatedContainer {
+    public var pid: Int32
+    public var container: Container
+}
+
+extension Container {
+    /// `create` (runtime.md "create"): validate, make the state directory and cgroup, clone the
+    /// init into its namespaces, let it set up the rootfs, run the creation hooks, record state.
+    /// On any failure nothing is left: no process, cgroup, state directory.
+    public static func create(id: String, options: CreateOptions, store: StateStore) throws -> CreatedContainer {
+        let bundle = Files.absolute(options.bundle)
+        let configPath = bundle + "/config.json"
+        let configBytes: [UInt8]
+        do { configBytes = try Files.read(configPath) } catch {
+            throw RuntimeError(.invalidArgument, "load bundle \(bundle)", cause: error)
+        }
+        let spec: Spec
+        do { spec = try JSONDecoding.decode(Spec.self, from: configBytes) } catch {
+            throw RuntimeError(.invalidArgument, "load config.json", cause: error)
+        }
+        let plan: ContainerPlan
+        do { plan = try ContainerPlan.make(spec: spec, bundle: bundle) } catch {
+            throw RuntimeError.wrap(error, "invalid config.json")
+        }
+        if options.systemdCgroup {
+            guard Files.isDirectory("/run/systemd/system") else {
+                throw RuntimeError(.unsupported, "--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); use the cgroupfs driver")
+            }
+            throw RuntimeError(.unsupported, "--systemd-cgroup: the systemd cgroup driver is not implemented; use the cgroupfs driver")
+        }
+        if process(spec).terminal == true && options.consoleSocket == nil {
+            throw RuntimeError(.invalidArgument, "process.terminal is true: --console-socket is required")
+        }
+        if process(spec).terminal != true && options.consoleSocket != nil {
+            throw RuntimeError(.invalidArgument, "--console-socket given but process.terminal is false")
+        }
+        let seccomp = try spec.linux?.seccomp.map { try SeccompProfile($0) }
+        let cgroupsPath = spec.linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/ocirun/\(id)"
+        // Everything is validated: from here on, undo what we do when something fails.
+
+        let dirFd = try store.createDirectory(id)
+        let stateDir = store.directory(id)
+        var cgroup: ContainerCgroup?
+        var childPid: pid_t = 0
+        var cleanupState = true
+        defer {
+            if cleanupState {
+                if childPid > 0 { Glibc.kill(childPid, SIGKILL); _ = try? waitForChild(childPid) }
+                if let cg = cgroup { try? cg.destroy() }
+                try? Files.removeTree(stateDir)
+            }
+        }
+        do {
+            try Files.writeAtomically(stateDir + "/config.json", configBytes)
+            if mkfifo(stateDir + "/exec.fifo", 0o622) != 0 { throw SystemError("mkfifo", stateDir + "/exec.fifo") }
+            let rootUid = hostID(0, spec.linux?.uidMappings, userns: plan.namespaces.new.contains(.user))
+            let rootGid = hostID(0, spec.linux?.gidMappings, userns: plan.namespaces.new.contains(.user))
+            _ = chown(stateDir + "/exec.fifo", rootUid, rootGid)
+
+            // cgroup: created and limited before the init exists.
+            let layout = try CgroupLayout.current()
+            let selfCgroup = (try? Files.readString("/proc/self/cgroup")) ?? ""
+            let cg = ContainerCgroup.resolve(layout: layout, cgroupsPath: cgroupsPath, selfCgroup: selfCgroup)
+            if options.rootless {
+                cgroup = nil   // rootless: only delegated cgroups could be used; none are assumed.
+            } else {
+                try cg.create()
+                cgroup = cg
+                try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
+            }
+
+            var consoleFd: Int32?
+            if let path = options.consoleSocket {
+                consoleFd = try connectUnixSocket(Files.absolute(path))
+            }
+            defer { if let c = consoleFd { close(c) } }
+
+            let stateDirPathFd = try FileDescriptor.open(stateDir, ocirun_O_PATH | O_DIRECTORY)
+            let (parentEnd, initEnd) = try SyncChannel.pair()
+            defer { parentEnd.close() }
+
+            // Namespaces joined by path: the parent joins those that only affect its children or
+            // that it can leave again; the init joins mount and user namespaces itself.
+            var restore: [(NamespaceKind, Int32)] = []
+            var joinInInit: [(NamespaceKind, Int32)] = []
+            defer { for (_, fd) in joinInInit { close(fd) } }
+            for (kind, path) in plan.namespaces.joined {
+                let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else {
+                    throw RuntimeError(.invalidArgument, "linux.namespaces: open \(kind.rawValue) namespace", cause: SystemError("open", path))
+                }
+                if kind == .mount || kind == .user { joinInInit.append((kind, fd)); continue }
+                let own = Glibc.open("/proc/self/ns/\(kind.procName)", O_RDONLY | O_CLOEXEC)
+                if setns_checked(fd, kind) != 0 {
+                    let e = errno
+                    close(fd); close(own)
+                    for (k, o) in restore { _ = ocirun_setns(o, k.cloneFlag); close(o) }
+                    throw RuntimeError(.invalidArgument, "join \(kind.rawValue) namespace \(path)", cause: SystemError("setns", path, errno: e))
+                }
+                close(fd)
+                restore.append((kind, own))
+            }
+
+            var extraEnv: [String] = []
+            var preserve = options.preserveFds
+            if let lf = getenv("LISTEN_FDS").flatMap({ Int(String(cString: $0)) }), lf > 0 {
+                let lp = getenv("LISTEN_PID").flatMap { Int32(String(cString: $0)) }
+                if lp == nil || lp == getpid() {
+                    extraEnv = ["LISTEN_FDS=\(lf)", "LISTEN_PID=1"]
+                    preserve = max(preserve, lf)
+                }
+            }
+
+            let ctx = InitContext(plan: plan, id: id, channel: initEnd, stateDirFd: stateDirPathFd.rawValue,
+                                  consoleSocket: consoleFd, preserveFds: preserve, noPivot: options.noPivot,
+                                  joinInInit: joinInInit, cgroup: cgroup, seccomp: seccomp, extraEnv: extraEnv)
+            let pid = ocirun_clone(UInt(UInt32(bitPattern: plan.namespaces.cloneFlags)))
+            if pid == 0 {
+                parentEnd.close()
+                InitProcess.run(ctx)
+            }
+            let cloneErrno = errno
+            for (k, o) in restore { _ = ocirun_setns(o, k.cloneFlag); close(o) }
+            initEnd.close()
+            if pid < 0 { throw SystemError("clone", errno: cloneErrno) }
+            childPid = pid
+
+            let start = ProcessInfo.read(pid: pid)?.startTime ?? 0
+            var state = ContainerState(id: id, pid: pid, startTime: start, bundle: bundle, rootfs: plan.rootfs,
+                                       created: rfc3339Now(), owner: ownerName(), annotations: spec.annotations,
+                                       cgroup: cgroup, phase: "creating", hostMounts: nil, loopDevices: nil,
+                                       sharedPidNamespace: !plan.namespaces.new.contains(.pid))
+            // Recorded at once, so that `delete --force` finds the process if we die from here on.
+            try store.save(state)
+            if let cg = cgroup { try cg.add(pid: pid) }
+            if let adj = process(spec).oomScoreAdj {
+                do { try Files.write("/proc/\(pid)/oom_score_adj", "\(adj)") } catch {
+                    throw RuntimeError(.failed, "set oom_score_adj to \(adj) (lowering it needs CAP_SYS_RESOURCE)", cause: error)
+                }
+            }
+            if plan.namespaces.new.contains(.user) {
+                try writeIDMappings(pid: pid, spec: spec, rootless: options.rootless)
+            }
+            try parentEnd.send(.go(pid))
+
+            loop: while true {
+                guard let (msg, fd) = try parentEnd.receiveWithFd() else {
+                    let status = (try? waitForChild(pid)).map(WaitStatus.shellStatus) ?? -1
+                    childPid = 0
+                    throw RuntimeError(.failed, "container init exited during set-up (status \(status))")
+                }
+                switch msg {
+                case .runCreateRuntimeHooks:
+                    let hs = stateJSON(id: id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations)
+                    do {
+                        try HookRunner.run(spec.hooks?.prestart, stage: "prestart", state: hs)
+                        try HookRunner.run(spec.hooks?.createRuntime, stage: "createRuntime", state: hs)
+                        try parentEnd.send(.hooksDone)
+                    } catch {
+                        try? parentEnd.send(.error("\(error)"))
+                        throw error
+                    }
+                case .seccompFd:
+                    guard let fd else { throw RuntimeError(.failed, "seccomp notify fd missing") }
+                    defer { close(fd) }
+                    let stateText = stateJSON(id: id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations)
+                    try sendToSeccompListener(seccomp!, fd: fd, pid: pid, state: stateText)
+                case .ready:
+                    break loop
+                case .error(let m):
+                    throw RuntimeError(.failed, m)
+                case .go, .hooksDone:
+                    throw RuntimeError(.failed, "unexpected message from container init")
+                }
+            }
+
+            state.phase = "created"
+            try store.save(state)
+            if let pf = options.pidFile {
+                try withContext("write pid file") {
+                    try Files.writeAtomically(Files.absolute(pf), Array("\(pid)".utf8), mode: 0o644)
+                }
+            }
+            cleanupState = false
+            _ = dirFd
+            return CreatedContainer(pid: pid, container: Container(store: store, state: state, status: .created))
+        } catch {
+            throw RuntimeError.wrap(error, "create container \"\(id)\"")
+        }
+    }
+
+    static func process(_ spec: Spec) -> Process {
+        spec.process ?? Process(user: User(uid: 0, gid: 0), cwd: "/")
+    }
+
+    static func setns_checked(_ fd: Int32, _ kind: NamespaceKind) -> Int32 {
+        ocirun_setns(fd, kind.cloneFlag)
+    }
+
+    /// The host id that `id` maps to (the id itself without a user namespace).
+    static func hostID(_ id: UInt32, _ maps: [LinuxIDMapping]?, userns: Bool) -> UInt32 {
+        guard userns else { return id }
+        for m in maps ?? [] where id >= m.containerID && id < m.containerID + m.size {
+            return m.hostID + (id - m.containerID)
+        }
+        return id
+    }
+
+    /// Writes uid_map and gid_map of the init. Several ranges as an unprivileged user need the
+    /// setuid helpers newuidmap/newgidmap (Debian's uidmap).
+    static func writeIDMappings(pid: Int32, spec: Spec, rootless: Bool) throws {
+        func text(_ maps: [LinuxIDMapping]) -> String {
+            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        let uids = spec.linux?.uidMappings ?? []
+        let gids = spec.linux?.gidMappings ?? []
+        if geteuid() != 0 && (uids.count > 1 || gids.count > 1) {
+            try runIDHelper("newuidmap", pid: pid, maps: uids)
+            try runIDHelper("newgidmap", pid: pid, maps: gids)
+            return
+        }
+        if geteuid() != 0 {
+            // An unprivileged single mapping needs setgroups denied first.
+            try? Files.write("/proc/\(pid)/setgroups", "deny")
+        }
+        try withContext("write uid mappings") { try Files.write("/proc/\(pid)/uid_map", text(uids)) }
+        try withContext("write gid mappings") { try Files.write("/proc/\(pid)/gid_map", text(gids)) }
+    }
+
+    static func runIDHelper(_ tool: String, pid: Int32, maps: [LinuxIDMapping]) throws {
+        var args = [tool, "\(pid)"]
+        for m in maps { args += ["\(m.containerID)", "\(m.hostID)", "\(m.size)"] }
+        var child: pid_t = 0
+        let paths = ["/usr/bin/" + tool, "/bin/" + tool, "/usr/sbin/" + tool]
+        guard let path = paths.first(where: { access($0, X_OK) == 0 }) else {
+            throw RuntimeError(.unsupported, "\(tool) not found: several id ranges need Debian's uidmap package")
+        }
+        let rc = withCStrings(args) { argv in withCStrings(["PATH=/usr/bin:/bin"]) { envp in posix_spawn(&child, path, nil, nil, argv, envp) } }
+        guard rc == 0 else { throw SystemError("exec", path, errno: rc) }
+        let status = try waitForChild(child)
+        guard WaitStatus.shellStatus(status) == 0 else {
+            throw RuntimeError(.failed, "\(tool) \(pid) failed with status \(WaitStatus.shellStatus(status))")
+        }
+    }
+
+    static func ownerName() -> String {
+        let uid = geteuid()
+        if uid == 0 { return "root" }
+        let entries = UserDatabase.parsePasswd((try? Files.readString("/etc/passwd")) ?? "")
+        return entries.first { $0.uid == uid }?.name ?? "#\(uid)"
+    }
+
+    /// Connects to a unix socket path (the console socket, the seccomp listener).
+    static func connectUnixSocket(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError("socket", path) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw RuntimeError(.invalidArgument, "socket path \(path) is too long")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { buf in
+            for (i, b) in bytes.enumerated() { buf[i] = b }
+        }
+        let r = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if r != 0 {
+            let e = errno
+            close(fd)
+            throw SystemError("connect", path, errno: e)
+        }
+        return fd
+    }
+
+    /// Sends the seccomp notify fd to the listener with the container process state
+    /// (config-linux.md "The Container Process State").
+    static func sendToSeccompListener(_ profile: SeccompProfile, fd: Int32, pid: Int32, state: String) throws {
+        guard let path = profile.listenerPath else { return }
+        let sock = try connectUnixSocket(path)
+        defer { close(sock) }
+        let doc = "{\"ociVersion\":\"\(Spec.currentVersion)\",\"fds\":[\"seccompFd\"],\"pid\":\(pid),\"metadata\":\(jsonQuote(profile.listenerMetadata ?? "")),\"state\":\(state)}"
+        let rc = doc.withCString { ocirun_send_fd(sock, fd, $0, strlen($0)) }
+        if rc != 0 { throw SystemError("sendmsg", path) }
+    }
+}

@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import JSON
+import LinuxSystem
+import OCISpec
+
+extension Container {
+    /// `start` (runtime.md "start"): open exec.fifo, which lets the init exec the user process;
+    /// then the poststart hooks.
+    public static func start(id: String, store: StateStore, logger: Logger) throws {
+        let lock = try store.lock(id)
+        defer { _ = lock }
+        var c = try load(id, store: store)
+        try c.require(.start)
+        let fifoPath = c.directory + "/exec.fifo"
+        let fd = Glibc.open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw RuntimeError(.failed, "start container \"\(id)\"", cause: SystemError("open", fifoPath)) }
+        defer { close(fd) }
+        // The init writes one byte once its open(O_WRONLY) returned; poll, watching it stays alive.
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var got = false
+        for _ in 0..<3000 {
+            let r = poll(&p, 1, 100)
+            if r > 0 {
+                var b: UInt8 = 0
+                let n = read(fd, &b, 1)
+                if n == 1 { got = true; break }
+                if n == 0 { break }
+            }
+            if r < 0 && errno != EINTR { break }
+            if !isAlive(c.state) { break }
+        }
+        guard got else {
+            throw RuntimeError(.failed, "start container \"\(id)\": the container init exited before start")
+        }
+        unlink(fifoPath)
+        c.state.phase = "started"
+        try store.save(c.state)
+        c.status = .running
+        if let spec = c.savedSpec() {
+            HookRunner.runIgnoringFailures(spec.hooks?.poststart, stage: "poststart", state: c.hookState(.running)) {
+                logger.warning($0)
+            }
+        }
+    }
+
+    /// `kill`: refuses a stopped container, as runc does.
+    public static func kill(id: String, signal: Int32, all: Bool, store: StateStore) throws {
+        let lock = try store.lock(id)
+        defer { _ = lock }
+        let c = try load(id, store: store)
+        guard c.status.canKill else {
+            throw RuntimeError(.invalidState, "container \"\(id)\" is not running (status \(c.status.rawValue))")
+        }
+        try c.signal(signal, all: all)
+    }
+
+    /// `delete`: a stopped (or created) container; `force` also kills a running one, and
+    /// succeeds for a container that does not exist.
+    public static func delete(id: String, force: Bool, store: StateStore, logger: Logger) throws {
+        let lock: FileDescriptor
+        do { lock = try store.lock(id) } catch let e as RuntimeError where e.code == .notFound && force {
+            return
+        }
+        defer { _ = lock }
+        let c: Container
+        do { c = try load(id, store: store) } catch let e as RuntimeError where e.code == .notFound {
+            // A directory without state: a create that was killed early. Remove it.
+            if force || !Files.exists(store.directory(id) + "/state.json") {
+                try? store.remove(id)
+                if force { return }
+            }
+            throw e
+        } catch {
+            if force { try? store.remove(id); return }
+            throw error
+        }
+        if !force && !(c.status == .stopped || c.status == .created) {
+            throw RuntimeError(.invalidState, "cannot delete container \"\(id)\" that is not stopped: it is \(c.status.rawValue)")
+        }
+        try c.destroy(runPoststop: c.state.phase == "started" || c.status == .stopped, logger: logger)
+    }
+
+    /// `pause` / `resume` through the freezer.
+    public static func setPaused(id: String, paused: Bool, store: StateStore) throws {
+        let lock = try store.lock(id)
+        defer { _ = lock }
+        let c = try load(id, store: store)
+        try c.require(paused ? .pause : .resume)
+        guard let cg = c.state.cgroup else {
+            throw RuntimeError(.unsupported, "container \"\(id)\" has no cgroup to freeze")
+        }
+        try cg.setFrozen(paused)
+    }
+
+    /// Host pids of the container's processes.
+    public static func processes(id: String, store: StateStore) throws -> [Int32] {
+        let c = try load(id, store: store)
+        if let cg = c.state.cgroup {
+            let pids = cg.pids()
+            if !pids.isEmpty { return pids }
+        }
+        return c.status == .stopped ? [] : [c.state.pid]
+    }
+
+    /// Every container in the store, with refreshed status (unreadable entries skipped).
+    public static func all(store: StateStore) -> [Container] {
+        store.ids().compactMap { try? load($0, store: store) }
+    }
+}
+
+/// Signal forwarding for `run` in the foreground: signals sent to ocirun go to the container.
+nonisolated(unsafe) var forwardTarget: pid_t = 0
+
+extension Container {
+    /// `run`: create, start, and — unless detached — wait for the init, delete the container and
+    /// return its exit status (128+N when killed by signal N).
+    public static func run(id: String, options: CreateOptions, detach: Bool, store: StateStore) throws -> Int32 {
+        let created = try create(id: id, options: options, store: store)
+        do {
+            try start(id: id, store: store, logger: options.logger)
+        } catch {
+            if let c = try? load(id, store: store) { try? c.destroy(runPoststop: false, logger: options.logger) }
+            throw error
+        }
+        if detach { return 0 }
+        forwardTarget = created.pid
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
+            Glibc.signal(sig) { s in if forwardTarget > 0 { Glibc.kill(forwardTarget, s) } }
+        }
+        let status = try waitForChild(created.pid)
+        forwardTarget = 0
+        let code = WaitStatus.shellStatus(status)
+        let lock = try? store.lock(id)
+        defer { _ = lock }
+        if let c = try? load(id, store: store) {
+            try c.destroy(runPoststop: true, logger: options.logger)
+        }
+        return code
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LinuxSystem
+
+/// The `--log` / `--log-format` sink. Engines read the last JSON line of the log file:
+/// `{"level":"error","msg":"…","time":"2026-…Z"}`.
+public struct Logger {
+    public enum Format: String, Sendable { case text, json }
+
+    public var path: String?
+    public var format: Format
+    public var debug: Bool
+
+    public init(path: String? = nil, format: Format = .text, debug: Bool = false) {
+        self.path = path
+        self.format = format
+        self.debug = debug
+    }
+
+    public func error(_ message: String) { write(level: "error", message) }
+    public func warning(_ message: String) { write(level: "warning", message) }
+    public func debugMessage(_ message: @autoclosure () -> String) {
+        if debug { write(level: "debug", message()) }
+    }
+
+    func write(level: String, _ message: String) {
+        guard let path else { return }
+        let line: String
+        switch format {
+        case .json:
+            line = "{\"level\":\"\(level)\",\"msg\":\(jsonQuote(message)),\"time\":\"\(rfc3339Now())\"}\n"
+        case .text:
+            line = "time=\"\(rfc3339Now())\" level=\(level) msg=\(jsonQuote(message))\n"
+        }
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = line.utf8CString.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
+        Glibc.close(fd)
+    }
+}
+
+/// A JSON string literal (quotes included) with the escapes JSON requires.
+public func jsonQuote(_ s: String) -> String {
+    var out = "\""
+    out.reserveCapacity(s.utf8.count + 2)
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}
+
+/// Now as RFC 3339 in UTC with nanoseconds, as runc writes times.
+public func rfc3339Now() -> String {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return rfc3339(seconds: Int(ts.tv_sec), nanoseconds: Int(ts.tv_nsec))
+}
+
+public func rfc3339(seconds: Int, nanoseconds: Int) -> String {
+    var t = time_t(seconds)
+    var tmv = tm()
+    gmtime_r(&t, &tmv)
+    func pad(_ v: Int32, _ w: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, w - s.count)) + s
+    }
+    let ns = String(nanoseconds)
+    let frac = String(repeating: "0", count: 9 - ns.count) + ns
+    return "\(pad(tmv.tm_year + 1900, 4))-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T"
+        + "\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2)).\(frac)Z"
+}

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import LinuxSystem
+
+/// Typed messages between `ocirun create` (the parent) and the container init, over a
+/// SOCK_SEQPACKET socketpair: one message per packet, a tag byte and an optional text.
+public enum SyncMessage: Equatable, Sendable {
+    /// parent → init: cgroup joined and id mappings written; go on.
+    case go(Int32)
+    /// init → parent: the seccomp notify fd rides along (SCM_RIGHTS), for the listener.
+    case seccompFd
+    /// init → parent: namespaces and mounts are ready; run prestart/createRuntime hooks.
+    case runCreateRuntimeHooks
+    /// parent → init: hooks done.
+    case hooksDone
+    /// init → parent: set-up complete, waiting on exec.fifo.
+    case ready
+    /// init → parent (or parent → init): failure, with the message to report.
+    case error(String)
+
+    var encoded: [UInt8] {
+        switch self {
+        case .go(let pid): return [UInt8(ascii: "G")] + Array(String(pid).utf8)
+        case .seccompFd: return [UInt8(ascii: "S")]
+        case .runCreateRuntimeHooks: return [UInt8(ascii: "H")]
+        case .hooksDone: return [UInt8(ascii: "D")]
+        case .ready: return [UInt8(ascii: "R")]
+        case .error(let m): return [UInt8(ascii: "E")] + Array(m.utf8)
+        }
+    }
+
+    static func decode(_ b: ArraySlice<UInt8>) -> SyncMessage? {
+        guard let tag = b.first else { return nil }
+        switch tag {
+        case UInt8(ascii: "G"): return .go(Int32(String(decoding: b.dropFirst(), as: UTF8.self)) ?? 0)
+        case UInt8(ascii: "S"): return .seccompFd
+        case UInt8(ascii: "H"): return .runCreateRuntimeHooks
+        case UInt8(ascii: "D"): return .hooksDone
+        case UInt8(ascii: "R"): return .ready
+        case UInt8(ascii: "E"): return .error(String(decoding: b.dropFirst(), as: UTF8.self))
+        default: return nil
+        }
+    }
+}
+
+/// One end of the socketpair.
+public struct SyncChannel {
+    public let fd: Int32
+
+    /// A connected pair: (parent end, init end), both close-on-exec.
+    public static func pair() throws -> (SyncChannel, SyncChannel) {
+        var fds: [Int32] = [0, 0]
+        try retrying("socketpair") { socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+        return (SyncChannel(fd: fds[0]), SyncChannel(fd: fds[1]))
+    }
+
+    public func send(_ m: SyncMessage) throws {
+        let bytes = m.encoded
+        try bytes.withUnsafeBytes { buf in
+            _ = try retrying("send") { Glibc.send(fd, buf.baseAddress, buf.count, Int32(MSG_NOSIGNAL)) }
+        }
+    }
+
+    /// Receives one message; nil when the other end closed (the peer died).
+    public func receive() throws -> SyncMessage? {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let n = try buf.withUnsafeMutableBytes { b in
+            try retrying("recv") { Glibc.recv(fd, b.baseAddress, b.count, 0) }
+        }
+        if n == 0 { return nil }
+        return SyncMessage.decode(buf[0..<n])
+    }
+
+    /// Sends a message with a descriptor attached.
+    public func send(_ m: SyncMessage, fd passed: Int32) throws {
+        let bytes = m.encoded.map { CChar(bitPattern: $0) }
+        let rc = bytes.withUnsafeBufferPointer { ocirun_send_fd(fd, passed, $0.baseAddress, $0.count) }
+        if rc != 0 { throw SystemError("sendmsg") }
+    }
+
+    /// Receives one message and the descriptor attached to it, if any.
+    public func receiveWithFd() throws -> (SyncMessage, Int32?)? {
+        var buf = [CChar](repeating: 0, count: 65536)
+        var passed: Int32 = -1
+        let n = try retrying("recvmsg") { ocirun_recv_fd(fd, &buf, buf.count, &passed) }
+        if n == 0 { return nil }
+        guard let m = SyncMessage.decode(buf[0..<Int(n)].map { UInt8(bitPattern: $0) }[...]) else { return nil }
+        return (m, passed >= 0 ? passed : nil)
+    }
+
+    public func close() { Glibc.close(fd) }
+}
