@@ -141,7 +141,8 @@ extension Container {
 
             let ctx = InitContext(plan: plan, id: id, channel: initEnd, stateDirFd: stateDirPathFd.rawValue,
                                   consoleSocket: consoleFd, preserveFds: preserve, noPivot: options.noPivot,
-                                  joinInInit: joinInInit, cgroup: cgroup, seccomp: seccomp, extraEnv: extraEnv)
+                                  joinInInit: joinInInit, cgroup: cgroup, seccomp: seccomp, extraEnv: extraEnv,
+                                  closeInInit: [dirFd.rawValue])
             let pid = ocirun_clone(UInt(UInt32(bitPattern: plan.namespaces.cloneFlags)))
             if pid == 0 {
                 parentEnd.close()

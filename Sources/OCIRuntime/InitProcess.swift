@@ -24,6 +24,9 @@ struct InitContext {
     var seccomp: SeccompProfile?
     /// Extra environment (LISTEN_FDS/LISTEN_PID passed through from the caller).
     var extraEnv: [String]
+    /// Descriptors of the parent the init must not keep (the container lock: flock locks
+    /// belong to the open file, and an init holding it would block every later command).
+    var closeInInit: [Int32]
 }
 
 enum InitProcess {
@@ -31,6 +34,7 @@ enum InitProcess {
     /// parent over the channel; later ones to stderr.
     static func run(_ ctx: InitContext) -> Never {
         var ctx = ctx
+        for fd in ctx.closeInInit { close(fd) }
         do {
             try setUp(&ctx)
         } catch {
