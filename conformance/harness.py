@@ -88,9 +88,12 @@ class Runtime:
             raise SystemExit("runtime not found or not executable: %s" % path)
         self.path = os.path.abspath(found)
         self.name = os.path.basename(path.rstrip("/"))
+        self.timeouts_in_row = 0     # the runner stops using a runtime that hangs on every command
 
     def __call__(self, root, *args, timeout=DEFAULT_TIMEOUT, **kw):
-        return run_bounded([self.path, "--root", root] + [str(a) for a in args], timeout=timeout, **kw)
+        r = run_bounded([self.path, "--root", root] + [str(a) for a in args], timeout=timeout, **kw)
+        self.timeouts_in_row = self.timeouts_in_row + 1 if r.timed_out else 0
+        return r
 
 
 # --------------------------------------------------------------------------- cgroups

@@ -72,8 +72,13 @@ def load_allowed(path):
     return allowed
 
 
+HUNG_LIMIT = 4
+
+
 def run_one(fn, env, rt):
     t0 = time.time()
+    if rt.timeouts_in_row >= HUNG_LIMIT:
+        return "fail", "not run: the runtime timed out on its last %d commands" % rt.timeouts_in_row, 0.0
     try:
         fn(env, rt)
         status, msg = "pass", ""
