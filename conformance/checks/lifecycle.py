@@ -282,6 +282,28 @@ def delete_resources(env, rt):
         check(c.id not in os.listdir(c.root), "state directory still in --root after delete")
 
 
+@register("delete_after_crash", "delete after the init was SIGKILLed from outside removes its cgroup and state")
+def delete_after_crash(env, rt):
+    import signal
+    from harness import cgroup_dir
+    with container(env, rt) as c:
+        c.probe("sleep=60")
+        c.must_create()
+        c.must_start()
+        st = c.wait_status("running", 5)
+        d, _ver = cgroup_dir(st["pid"], "memory")
+        os.kill(st["pid"], signal.SIGKILL)     # the container's own init, which this check started
+        c.wait_status("stopped", 10)
+        r = c.delete()
+        check(r.rc == 0, "delete after a crash failed: %r" % r)
+        deadline = time.time() + 3
+        while time.time() < deadline and os.path.isdir(d):
+            time.sleep(0.05)
+        check(not os.path.isdir(d), "cgroup %s left after delete" % d)
+        r2, _ = c.state()
+        check(r2.rc != 0, "state still works after delete")
+
+
 @register("delete_only_create_resources", "resources not created by the container MUST NOT be deleted")
 def delete_only_created(env, rt):
     with container(env, rt) as c:
