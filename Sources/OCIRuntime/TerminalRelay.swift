@@ -7,6 +7,18 @@ import LinuxSystem
 /// Relays a container's pty to ocirun's own stdin/stdout, for `run`/`exec` with a terminal in
 /// the foreground and no --console-socket (the socket is then a socketpair of our own).
 enum TerminalRelay {
+    static func writeAll(_ fd: Int32, _ data: [UInt8], _ n: Int) {
+        data.withUnsafeBufferPointer { b in
+            var off = 0
+            while off < n {
+                let w = write(fd, b.baseAddress! + off, n - off)
+                if w < 0 && errno == EINTR { continue }
+                if w <= 0 { return }
+                off += w
+            }
+        }
+    }
+
     static func relay(consoleSocket: Int32, child: pid_t) throws -> Int32 {
         var buf = [CChar](repeating: 0, count: 256)
         var master: Int32 = -1
@@ -37,19 +49,18 @@ enum TerminalRelay {
             if fds[1].revents & Int16(POLLIN) != 0 {
                 let n = read(master, &data, data.count)
                 if n <= 0 { break loop }
-                var off = 0
-                while off < n { let w = write(1, &data[off], n - off); if w <= 0 { break }; off += w }
+                writeAll(1, data, n)
             } else if fds[1].revents & Int16(POLLHUP | POLLERR) != 0 {
                 break
             }
             if stdinOpen && fds[0].revents & Int16(POLLIN | POLLHUP) != 0 {
                 let n = read(0, &data, data.count)
-                if n <= 0 { stdinOpen = false } else { _ = write(master, &data, n) }
+                if n <= 0 { stdinOpen = false } else { writeAll(master, data, n) }
             }
             var st: Int32 = 0
             if waitpid(child, &st, WNOHANG) == child {
                 // Drain what is left, then report.
-                while true { let n = read(master, &data, data.count); if n <= 0 { break }; _ = write(1, &data, n) }
+                while true { let n = read(master, &data, data.count); if n <= 0 { break }; writeAll(1, data, n) }
                 close(master)
                 return WaitStatus.shellStatus(st)
             }
