@@ -135,11 +135,12 @@ struct CgroupLayoutTests {
     func dotDot(cgroupsPath: String) {
         let layout = CgroupLayout.parse(mountinfo: Self.hybrid)
         let cg = ContainerCgroup.resolve(layout: layout, cgroupsPath: cgroupsPath, selfCgroup: Self.hybridSelf)
+        let escaping = cg.paths.filter { key, dir in
+            let mount = key == "unified" ? layout.unified : layout.v1.first { $0.controllers.joined(separator: ",") == key }?.mountPoint
+            return mount.map { !dir.hasPrefix($0 + "/") } ?? true
+        }
         withKnownIssue("cgroupsPath is joined before `..` is cleaned: the path escapes the cgroup mount") {
-            for (key, dir) in cg.paths {
-                let mount = key == "unified" ? "/sys/fs/cgroup/unified" : layout.v1.first { $0.controllers.joined(separator: ",") == key }!.mountPoint
-                #expect(dir.hasPrefix(mount + "/"), "\(key): \(dir)")
-            }
+            #expect(escaping.isEmpty)
         }
     }
 }

@@ -75,6 +75,7 @@ struct ContainerPlanTests {
             $0.linux?.namespaces?.removeAll { $0.type == "uts" }
         },
         Case(name: "domainname without uts", message: "domainname \"example\" needs a new uts namespace") {
+            $0.hostname = nil
             $0.domainname = "example"
             $0.linux?.namespaces?.removeAll { $0.type == "uts" }
         },
@@ -135,6 +136,7 @@ struct ContainerPlanTests {
         defer { t.remove() }
         var spec = base
         spec.linux?.sysctl = [name: "1"]
+        spec.hostname = nil
         _ = try ContainerPlan.make(spec: spec, bundle: t.path)
         spec.linux?.namespaces?.removeAll { $0.type == namespace }
         let e = #expect(throws: RuntimeError.self) { try ContainerPlan.make(spec: spec, bundle: t.path) }
