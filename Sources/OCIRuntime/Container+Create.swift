@@ -83,6 +83,8 @@ extension Container {
             if mkfifo(stateDir + "/exec.fifo", 0o622) != 0 { throw SystemError("mkfifo", stateDir + "/exec.fifo") }
             let rootUid = hostID(0, spec.linux?.uidMappings, userns: plan.namespaces.new.contains(.user))
             let rootGid = hostID(0, spec.linux?.gidMappings, userns: plan.namespaces.new.contains(.user))
+            // mkfifo applies the umask: set 0622 so the container's user can open it for writing.
+            _ = chmod(stateDir + "/exec.fifo", 0o622)
             _ = chown(stateDir + "/exec.fifo", rootUid, rootGid)
 
             // cgroup: created and limited before the init exists.

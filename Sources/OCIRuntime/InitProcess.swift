@@ -110,7 +110,11 @@ enum InitProcess {
         }
 
         if process.terminal == true {
-            try setUpTerminal(process: process, consoleSocket: ctx.consoleSocket)
+            try setUpTerminal(process: process, consoleSocket: ctx.consoleSocket, console: newMountNs)
+        }
+        // runc creates a missing working directory (as root, before the user switch).
+        if newMountNs, !Files.isDirectory(process.cwd) {
+            try withContext("create process.cwd \(process.cwd)") { try Files.makeDirectories(process.cwd) }
         }
         if let s = ctx.consoleSocket { close(s) }
 
@@ -232,7 +236,7 @@ enum InitProcess {
 
     /// A pty for the process: the master goes to the console socket (SCM_RIGHTS), the slave
     /// becomes the controlling terminal and stdio.
-    static func setUpTerminal(process: Process, consoleSocket: Int32?) throws {
+    static func setUpTerminal(process: Process, consoleSocket: Int32?, console: Bool = false) throws {
         guard let sock = consoleSocket else {
             throw RuntimeError(.invalidArgument, "process.terminal is true but no --console-socket was given")
         }
@@ -247,6 +251,12 @@ enum InitProcess {
         let rc = path.withCString { ocirun_send_fd(sock, master, $0, strlen($0)) }
         if rc != 0 { throw SystemError("sendmsg", "console socket") }
         close(master)
+        if console {
+            // /dev/console is the container's terminal (runc binds the pty slave there).
+            let f = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if f >= 0 { close(f) }
+            if Glibc.mount(path, "/dev/console", nil, UInt(MS_BIND), nil) != 0 { throw SystemError("mount", "/dev/console") }
+        }
         for fd: Int32 in 0...2 { try retrying("dup2") { dup2(slave, fd) } }
         if slave > 2 { close(slave) }
         try retrying("ioctl(TIOCSCTTY)") { ocirun_set_ctty(0) }
