@@ -8,7 +8,7 @@ import OCIRuntime
 import OCISpec
 
 struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a process in a running container.")
+    static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process in a running container.")
     @Argument(help: "The container id.") var id: String
     @Option(name: [.customShort("p"), .long], help: "A JSON file with an OCI process.") var process: String?
     @Flag(name: [.customShort("d"), .long], help: "Do not wait for the process.") var detach = false

@@ -8,7 +8,7 @@ import OCIRuntime
 import OCISpec
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the containers in the state root.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the containers in the state root.")
     @Option(name: [.customShort("f"), .long], help: "table or json") var format: String = "table"
     @Flag(name: [.customShort("q"), .long], help: "Print only the ids.") var quiet = false
 
@@ -107,7 +107,7 @@ struct SpecCommand: ParsableCommand {
 }
 
 struct Features: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the features of this runtime (OCI features JSON).")
+    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print the features of this runtime (OCI features JSON).")
     func run() throws {
         runReportingErrors {
             print(try JSONEncoding.encode(RuntimeFeatures.document(), pretty: true))
@@ -117,7 +117,7 @@ struct Features: ParsableCommand {
 }
 
 struct Checkpoint: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Checkpoint a running container (not supported: needs CRIU).")
+    static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Checkpoint a running container (not supported: needs CRIU).")
     @Argument(help: "The container id.") var id: String
     @Option(name: .customLong("image-path"), help: "Where to write the checkpoint images.") var imagePath: String?
     @Option(name: .customLong("work-path"), help: "Where to write logs and work files.") var workPath: String?
@@ -128,7 +128,7 @@ struct Checkpoint: ParsableCommand {
 }
 
 struct Restore: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Restore a container from a checkpoint (not supported: needs CRIU).")
+    static let configuration = CommandConfiguration(commandName: "restore", abstract: "Restore a container from a checkpoint (not supported: needs CRIU).")
     @Argument(help: "The container id.") var id: String
     @Option(name: .customLong("image-path"), help: "Where the checkpoint images are.") var imagePath: String?
     @Option(name: .customLong("work-path"), help: "Where to write logs and work files.") var workPath: String?

@@ -34,7 +34,7 @@ struct CreateFlags: ParsableArguments {
 }
 
 struct Create: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a container: set it up and wait for start.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a container: set it up and wait for start.")
     @Argument(help: "The container id.") var id: String
     @OptionGroup var flags: CreateFlags
 
@@ -47,7 +47,7 @@ struct Create: ParsableCommand {
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and start a container; wait for it unless --detach.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Create and start a container; wait for it unless --detach.")
     @Argument(help: "The container id.") var id: String
     @OptionGroup var flags: CreateFlags
     @Flag(name: [.customShort("d"), .long], help: "Return after start instead of waiting for the container.")
@@ -63,7 +63,7 @@ struct Run: ParsableCommand {
 }
 
 struct Start: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a created container: exec its process.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a created container: exec its process.")
     @Argument(help: "The container id.") var id: String
     func run() throws {
         runReportingErrors {
@@ -74,7 +74,7 @@ struct Start: ParsableCommand {
 }
 
 struct State: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the state of a container (OCI state JSON).")
+    static let configuration = CommandConfiguration(commandName: "state", abstract: "Print the state of a container (OCI state JSON).")
     @Argument(help: "The container id.") var id: String
     func run() throws {
         runReportingErrors {
@@ -86,7 +86,7 @@ struct State: ParsableCommand {
 }
 
 struct Kill: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Send a signal (default SIGTERM) to a container's init.")
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal (default SIGTERM) to a container's init.")
     @Argument(help: "The container id.") var id: String
     @Argument(help: "The signal, by number (15) or name (TERM, SIGKILL).") var signal: String = "SIGTERM"
     @Flag(name: [.customShort("a"), .long], help: "Send the signal to every process of the container.")
@@ -101,7 +101,7 @@ struct Kill: ParsableCommand {
 }
 
 struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete a container and everything it holds.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a container and everything it holds.")
     @Argument(help: "The container id.") var id: String
     @Flag(name: [.customShort("f"), .long], help: "Kill a running container first; succeed if it does not exist.")
     var force = false
@@ -114,7 +114,7 @@ struct Delete: ParsableCommand {
 }
 
 struct Pause: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Freeze every process of a container.")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze every process of a container.")
     @Argument(help: "The container id.") var id: String
     func run() throws {
         runReportingErrors {
@@ -125,7 +125,7 @@ struct Pause: ParsableCommand {
 }
 
 struct Resume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Thaw a paused container.")
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Thaw a paused container.")
     @Argument(help: "The container id.") var id: String
     func run() throws {
         runReportingErrors {

@@ -8,7 +8,7 @@ import OCIRuntime
 import OCISpec
 
 struct Update: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Change the resource limits of a running container.")
+    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change the resource limits of a running container.")
     @Argument(help: "The container id.") var id: String
     @Option(name: [.customShort("r"), .long], help: "A JSON file of linux.resources ('-' reads stdin).") var resources: String?
     @Option(name: .long, help: "Memory limit in bytes.") var memory: Int64?
@@ -78,7 +78,7 @@ func withContextLocal<T>(_ context: String, _ body: () throws -> T) throws -> T 
 }
 
 struct Events: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print container events and resource statistics as JSON.")
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Print container events and resource statistics as JSON.")
     @Argument(help: "The container id.") var id: String
     @Flag(name: .long, help: "Print the statistics once and exit.") var stats = false
     @Option(name: .long, help: "Interval between statistics (e.g. 5s, 500ms).") var interval: String = "5s"

@@ -86,10 +86,8 @@ public enum CgroupResources {
         // NOTE: the config's rules come first: a trailing "deny all" would otherwise wipe the
         // default allow list (runc appends its defaults after the spec's rules too).
         var rules = r.devices ?? []
+        // linux.devices are not allowed implicitly: access comes from resources.devices (runc).
         rules.append(contentsOf: defaultAllowedDevices)
-        for d in devices {
-            rules.append(LinuxDeviceCgroup(allow: true, type: d.type, major: d.major, minor: d.minor, access: "rwm"))
-        }
         for rule in rules {
             let line = try deviceRuleLine(rule)
             add("devices", rule.allow ? "devices.allow" : "devices.deny", line)

@@ -39,9 +39,14 @@ extension Container {
         c.state.phase = "started"
         try store.save(c.state)
         c.status = .running
-        if let spec = c.savedSpec() {
-            HookRunner.runIgnoringFailures(spec.hooks?.poststart, stage: "poststart", state: c.hookState(.running)) {
-                logger.warning($0)
+        if let spec = c.savedSpec(), let hooks = spec.hooks?.poststart, !hooks.isEmpty {
+            // runtime.md (1.1+): a failing poststart hook is an error and stops the container.
+            do {
+                try HookRunner.run(hooks, stage: "poststart", state: c.hookState(.running))
+            } catch {
+                try? c.signal(SIGKILL)
+                _ = c.waitForExit()
+                throw RuntimeError.wrap(error, "start container \"\(id)\"")
             }
         }
     }

@@ -99,14 +99,16 @@ enum InitProcess {
 
         if newMountNs {
             try Rootfs.enter(plan: plan, noPivot: ctx.noPivot)
-            try Rootfs.finish(plan: plan)
         } else if plan.rootfs != "/" {
             try retrying("chroot", plan.rootfs) { chroot(plan.rootfs) }
         }
-
+        // Sysctls before the read-only paths (/proc/sys is one of them in the default config).
         for (name, value) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
             let path = "/proc/sys/" + name.replacingOccurrences(".", "/")
             try withContext("set sysctl \(name)=\(value)") { try Files.write(path, value) }
+        }
+        if newMountNs {
+            try Rootfs.finish(plan: plan)
         }
 
         if process.terminal == true {
@@ -151,8 +153,8 @@ enum InitProcess {
 
         try withContext("drop bounding capabilities") { try caps.applyBounding() }
         try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(1) }
-        var groups = user.additionalGids ?? []
-        if groups.isEmpty, let g = UserDatabase.supplementaryGroups(uid: user.uid, gid: user.gid) { groups = g }
+        // Only additionalGids: runc does not add the groups of /etc/group for the config's user.
+        let groups = user.additionalGids ?? []
         let setgroupsAllowed = !plan.namespaces.has(.user) || (try? Files.readString("/proc/self/setgroups"))?.hasPrefix("allow") != false
         if setgroupsAllowed {
             try retrying("setgroups") { groups.withUnsafeBufferPointer { ocirun_setgroups($0.count, $0.baseAddress) } }

@@ -18,16 +18,15 @@ enum Rootfs {
     static func prepare(plan: ContainerPlan, cgroup: ContainerCgroup?) throws {
         let spec = plan.spec
         // NOTE: first stop our mounts from propagating to the host (rslave unless asked otherwise).
+        // A shared root is made shared after pivot_root, which refuses shared mounts.
         var prop = UInt(MS_SLAVE) | UInt(MS_REC)
-        if let p = spec.linux?.rootfsPropagation, let f = MountOptions.propagationTable[p] { prop = f | UInt(MS_REC) }
+        if let p = spec.linux?.rootfsPropagation, let f = MountOptions.propagationTable[p], f & UInt(MS_SHARED) == 0 {
+            prop = f | UInt(MS_REC)
+        }
         try mount(nil, "/", nil, prop, nil, what: "/ (propagation)")
 
         // The rootfs becomes a mount point of its own, as pivot_root needs.
         try mount(plan.rootfs, plan.rootfs, "bind", UInt(MS_BIND) | UInt(MS_REC), nil, what: plan.rootfs)
-        if prop & UInt(MS_SHARED) != 0 {
-            // pivot_root refuses a shared new root's parent: keep the parent private.
-            _ = Glibc.mount(nil, plan.rootfs, nil, UInt(MS_PRIVATE), nil)
-        }
 
         let root = try SafeRoot(path: plan.rootfs)
         var devBound = false
@@ -43,7 +42,7 @@ enum Rootfs {
             try withContext("create devices") { try createDevices(root: root, devices: spec.linux?.devices ?? [], userns: plan.namespaces.has(.user)) }
         } else {
             for d in spec.linux?.devices ?? [] {
-                try withContext("create device \(d.path)") { try createDevice(root: root, d, userns: plan.namespaces.has(.user)) }
+                try withContext("create device \(d.path)") { try createDevice(root: root, d, userns: plan.namespaces.has(.user), strict: true) }
             }
         }
     }
@@ -175,7 +174,9 @@ enum Rootfs {
         for d in defaultDevices where !devices.contains(where: { $0.path == d.path }) {
             try createDevice(root: root, d, userns: userns)
         }
-        for d in devices { try createDevice(root: root, d, userns: userns) }
+        for d in devices {
+            try withContext("linux.devices \(d.path)") { try createDevice(root: root, d, userns: userns, strict: true) }
+        }
         let links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
                      ("/proc/self/fd/2", "stderr")]
         for (target, name) in links {
@@ -190,7 +191,7 @@ enum Rootfs {
     }
 
     /// mknod inside the rootfs; in a user namespace (no mknod) the host's node is bind-mounted.
-    static func createDevice(root: SafeRoot, _ d: LinuxDevice, userns: Bool) throws {
+    static func createDevice(root: SafeRoot, _ d: LinuxDevice, userns: Bool, strict: Bool = false) throws {
         let path = Files.clean(d.path)
         let parentPath = "/" + path.split(separator: "/").dropLast().joined(separator: "/")
         let name = String(path.split(separator: "/").last ?? "")
@@ -203,6 +204,16 @@ enum Rootfs {
         default: kind = S_IFCHR
         }
         let mode = kind | mode_t(d.fileMode ?? 0o666) & 0o7777
+        if strict {
+            // config-linux.md: a file at `path` that is not the requested device is an error.
+            var st = stat()
+            if fstatat(parent.rawValue, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
+                let want = ocirun_makedev(UInt32(truncatingIfNeeded: d.major ?? 0), UInt32(truncatingIfNeeded: d.minor ?? 0))
+                let same = (st.st_mode & S_IFMT) == kind && (kind == S_IFIFO || UInt(st.st_rdev) == UInt(want))
+                if !same { throw RuntimeError(.invalidArgument, "\(path) exists and is not the requested device") }
+                return  // the node already is the requested device
+            }
+        }
         if userns {
             let f = openat(parent.rawValue, name, O_CREAT | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0o644)
             if f < 0 && errno != EEXIST { throw SystemError("create", path) }
@@ -234,6 +245,9 @@ enum Rootfs {
         try mount(nil, ".", nil, UInt(MS_SLAVE) | UInt(MS_REC), nil, what: "old root (propagation)")
         try retrying("umount2", "old root") { umount2(".", Int32(MNT_DETACH)) }
         try retrying("chdir", "/") { chdir("/") }
+        if let p = plan.spec.linux?.rootfsPropagation, let f = MountOptions.propagationTable[p], f & UInt(MS_SHARED) != 0 {
+            try mount(nil, "/", nil, UInt(MS_SHARED) | UInt(MS_REC), nil, what: "/ (shared propagation)")
+        }
     }
 
     /// After pivot_root: masked and read-only paths, read-only root.

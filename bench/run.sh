@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Benchmarks ocirun against crun and runc side by side, in one run, on the same busybox bundle:
+# run of /bin/true, create+start+delete, exec into a running container, state, kill+delete,
+# peak RSS per command, and 100 parallel runs. Writes docs/performance.md. As root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+bash scripts/setup.sh
+command -v hyperfine >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine; }
+command -v /usr/bin/time >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
+[ -x .build/release/ocirun ] || bash scripts/build.sh
+if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
+  mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
+fi
+work=$(mktemp -d)
+trap 'for r in ocirun crun runc; do for id in $(ls "$work/state-$r" 2>/dev/null); do "$(rt $r)" --root "$work/state-$r" delete -f "$id" >/dev/null 2>&1 || true; done; done; rm -rf "$work"' EXIT
+rt() { case $1 in ocirun) echo "$root/.build/release/ocirun";; crun) command -v crun;; runc) command -v runc;; esac; }
+
+b=$work/bundle
+mkdir -p "$b/rootfs/bin" "$b/rootfs/etc"
+cp /bin/busybox "$b/rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$b/rootfs/bin/$a"; done
+(cd "$b" && "$(rt ocirun)" spec && python3 - <<'PY'
+import json
+c = json.load(open("config.json"))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/true"]
+json.dump(c, open("config.json", "w"), indent=2)
+PY
+)
+cp "$b/config.json" "$work/config-true.json"
+python3 - "$work" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1] + "/config-true.json"))
+c["process"]["args"] = ["sleep", "100000"]
+json.dump(c, open(sys.argv[1] + "/config-sleep.json", "w"), indent=2)
+PY
+
+runs=${BENCH_RUNS:-50}
+out=$work/results.md
+cd "$b"
+export work
+hf() { hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/$1.json" "${@:2}" >/dev/null; }
+median() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results']; print(' '.join('%.2f' % (x['median']*1000) for x in r))" "$1"; }
+
+cp "$work/config-true.json" config.json
+hf run "$(rt ocirun) --root $work/state-ocirun run b" "$(rt crun) --root $work/state-crun run b" "$(rt runc) --root $work/state-runc run b"
+hf csd \
+  "sh -c '$(rt ocirun) --root $work/state-ocirun create b && $(rt ocirun) --root $work/state-ocirun start b && $(rt ocirun) --root $work/state-ocirun delete -f b'" \
+  "sh -c '$(rt crun) --root $work/state-crun create b && $(rt crun) --root $work/state-crun start b && $(rt crun) --root $work/state-crun delete -f b'" \
+  "sh -c '$(rt runc) --root $work/state-runc create b && $(rt runc) --root $work/state-runc start b && $(rt runc) --root $work/state-runc delete -f b'"
+cp "$work/config-sleep.json" config.json
+for r in ocirun crun runc; do "$(rt $r)" --root "$work/state-$r" run -d s >/dev/null; done
+hf exec "$(rt ocirun) --root $work/state-ocirun exec s /bin/true" "$(rt crun) --root $work/state-crun exec s /bin/true" "$(rt runc) --root $work/state-runc exec s /bin/true"
+hf state "$(rt ocirun) --root $work/state-ocirun state s" "$(rt crun) --root $work/state-crun state s" "$(rt runc) --root $work/state-runc state s"
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+declare -A R
+for r in ocirun crun runc; do
+  R[$r-state]=$(rss "$(rt $r)" --root "$work/state-$r" state s)
+  R[$r-exec]=$(rss "$(rt $r)" --root "$work/state-$r" exec s /bin/true)
+  R[$r-kill]=$(rss "$(rt $r)" --root "$work/state-$r" kill s KILL)
+  sleep 0.2
+  R[$r-delete]=$(rss "$(rt $r)" --root "$work/state-$r" delete -f s)
+done
+cp "$work/config-true.json" config.json
+for r in ocirun crun runc; do R[$r-run]=$(rss "$(rt $r)" --root "$work/state-$r" run rr); done
+hf killdel \
+  --prepare "sh -c '$(rt ocirun) --root $work/state-ocirun delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt ocirun) --root $work/state-ocirun run -d k'" \
+  "sh -c '$(rt ocirun) --root $work/state-ocirun kill k KILL; $(rt ocirun) --root $work/state-ocirun delete -f k'" \
+  --prepare "sh -c '$(rt crun) --root $work/state-crun delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt crun) --root $work/state-crun run -d k'" \
+  "sh -c '$(rt crun) --root $work/state-crun kill k KILL; $(rt crun) --root $work/state-crun delete -f k'" \
+  --prepare "sh -c '$(rt runc) --root $work/state-runc delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt runc) --root $work/state-runc run -d k'" \
+  "sh -c '$(rt runc) --root $work/state-runc kill k KILL; $(rt runc) --root $work/state-runc delete -f k'"
+cp "$work/config-true.json" config.json
+
+# 100 containers started in parallel (10 at a time): wall time and errors.
+par() {
+  local r=$1 errs=0 t0 t1
+  t0=$(date +%s.%N)
+  seq 1 100 | xargs -P 10 -I{} sh -c "$(rt $r) --root $work/state-$r run p{} >/dev/null 2>&1 || echo err" > "$work/par-$r.txt"
+  t1=$(date +%s.%N)
+  errs=$(grep -c err "$work/par-$r.txt" || true)
+  echo "$(python3 -c "print('%.2f' % ($t1 - $t0))") $errs"
+}
+read -r P_o E_o <<<"$(par ocirun)"; read -r P_c E_c <<<"$(par crun)"; read -r P_r E_r <<<"$(par runc)"
+
+read -r run_o run_c run_r <<<"$(median "$work/run.json")"
+read -r csd_o csd_c csd_r <<<"$(median "$work/csd.json")"
+read -r ex_o ex_c ex_r <<<"$(median "$work/exec.json")"
+read -r st_o st_c st_r <<<"$(median "$work/state.json")"
+read -r kd_o kd_c kd_r <<<"$(median "$work/killdel.json")"
+ratio() { python3 -c "print('%.2f' % ($1/$2))"; }
+cd "$root"
+{
+  echo "# Performance"
+  echo
+  echo "Generated by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r),"
+  echo "$(crun --version | head -1), $(runc --version | head -1); ocirun static release build."
+  echo "Median wall time of $runs paired runs (hyperfine -N), same busybox bundle, ms."
+  echo
+  echo "| command | ocirun | crun | runc | ocirun/crun | ocirun/runc |"
+  echo "|---|---|---|---|---|---|"
+  echo "| run /bin/true | $run_o | $run_c | $run_r | $(ratio $run_o $run_c) | $(ratio $run_o $run_r) |"
+  echo "| create+start+delete | $csd_o | $csd_c | $csd_r | $(ratio $csd_o $csd_c) | $(ratio $csd_o $csd_r) |"
+  echo "| exec /bin/true | $ex_o | $ex_c | $ex_r | $(ratio $ex_o $ex_c) | $(ratio $ex_o $ex_r) |"
+  echo "| state | $st_o | $st_c | $st_r | $(ratio $st_o $st_c) | $(ratio $st_o $st_r) |"
+  echo "| kill+delete | $kd_o | $kd_c | $kd_r | $(ratio $kd_o $kd_c) | $(ratio $kd_o $kd_r) |"
+  echo
+  echo "Peak RSS (KiB, /usr/bin/time -f %M):"
+  echo
+  echo "| command | ocirun | crun | runc |"
+  echo "|---|---|---|---|"
+  for c in run state exec kill delete; do echo "| $c | ${R[ocirun-$c]} | ${R[crun-$c]} | ${R[runc-$c]} |"; done
+  echo
+  echo "100 containers, 10 in parallel: ocirun ${P_o}s ($E_o errors), crun ${P_c}s ($E_c errors), runc ${P_r}s ($E_r errors)."
+} > docs/performance.md.new
+sed -n '/^## Where the time goes/,$p' docs/performance.md 2>/dev/null >> docs/performance.md.new || true
+mv docs/performance.md.new docs/performance.md
+cat docs/performance.md
