@@ -18,9 +18,9 @@ enum Rootfs {
     static func prepare(plan: ContainerPlan, cgroup: ContainerCgroup?) throws {
         let spec = plan.spec
         // NOTE: first stop our mounts from propagating to the host (rslave unless asked otherwise).
-        // A shared root is made shared after pivot_root, which refuses shared mounts.
+        // Only slave and private apply here; shared and unbindable come after pivot_root.
         var prop = UInt(MS_SLAVE) | UInt(MS_REC)
-        if let p = spec.linux?.rootfsPropagation, let f = MountOptions.propagationTable[p], f & UInt(MS_SHARED) == 0 {
+        if let p = spec.linux?.rootfsPropagation, let f = MountOptions.propagationTable[p], f & UInt(MS_PRIVATE) != 0 {
             prop = f | UInt(MS_REC)
         }
         try mount(nil, "/", nil, prop, nil, what: "/ (propagation)")
@@ -245,9 +245,6 @@ enum Rootfs {
         try mount(nil, ".", nil, UInt(MS_SLAVE) | UInt(MS_REC), nil, what: "old root (propagation)")
         try retrying("umount2", "old root") { umount2(".", Int32(MNT_DETACH)) }
         try retrying("chdir", "/") { chdir("/") }
-        if let p = plan.spec.linux?.rootfsPropagation, let f = MountOptions.propagationTable[p], f & UInt(MS_SHARED) != 0 {
-            try mount(nil, "/", nil, UInt(MS_SHARED) | UInt(MS_REC), nil, what: "/ (shared propagation)")
-        }
     }
 
     /// After pivot_root: masked and read-only paths, read-only root.
@@ -271,5 +268,12 @@ enum Rootfs {
         if plan.spec.root?.readonly == true {
             try remount("/", flags: UInt(MS_RDONLY), what: "/ (read-only root)")
         }
+        // Shared and unbindable roots are set last: before pivot_root they would break the
+        // rootfs bind (unbindable) and pivot_root itself (shared).
+        if let p = plan.spec.linux?.rootfsPropagation, let f = MountOptions.propagationTable[p],
+           f & (UInt(MS_SHARED) | UInt(MS_UNBINDABLE)) != 0 {
+            try mount(nil, "/", nil, (f & ~UInt(MS_REC)) | UInt(MS_REC), nil, what: "/ (\(p) propagation)")
+        }
+
     }
 }
