@@ -15,12 +15,12 @@ extension Integration {
         }
 
         static let cases: [Case] = [
-            Case(name: "truncated JSON", message: "config.json") { sb in
+            Case(name: "truncated JSON", message: "load config.json") { sb in
                 try sb.writeConfig()
                 let text = try String(contentsOfFile: sb.bundle + "/config.json", encoding: .utf8)
                 try sb.writeRawConfig(String(text.prefix(text.count / 2)))
             },
-            Case(name: "process.args is a string", message: "args") { sb in
+            Case(name: "process.args is a string", message: "process.args") { sb in
                 sb.set(["process", "args"], "/bin/sh -c true")
                 try sb.writeConfig()
             },
@@ -28,35 +28,35 @@ extension Integration {
                 sb.set(["process", "args"], [String]())
                 try sb.writeConfig()
             },
-            Case(name: "missing root", message: "root") { sb in
+            Case(name: "missing root", message: "root.path is required") { sb in
                 sb.set(["root"], nil)
                 try sb.writeConfig()
             },
-            Case(name: "root path does not exist", message: "nosuchrootfs") { sb in
-                sb.set(["root", "path"], "nosuchrootfs")
+            Case(name: "root path does not exist", message: "rootfs/nosuchrootfs: no such directory") { sb in
+                sb.set(["root", "path"], "rootfs/nosuchrootfs")
                 try sb.writeConfig()
             },
-            Case(name: "unknown namespace type", message: "bogusns") { sb in
+            Case(name: "unknown namespace type", message: "unknown namespace type \"bogusns\"") { sb in
                 var ns = (sb.get(["linux", "namespaces"]) as? [[String: Any]]) ?? []
                 ns.append(["type": "bogusns"])
                 sb.set(["linux", "namespaces"], ns)
                 try sb.writeConfig()
             },
-            Case(name: "negative uid", message: "uid") { sb in
+            Case(name: "negative uid", message: "process.user.uid") { sb in
                 sb.set(["process", "user", "uid"], -1)
                 try sb.writeConfig()
             },
-            Case(name: "unknown rlimit", message: "RLIMIT_BOGUS") { sb in
+            Case(name: "unknown rlimit", message: "unknown rlimit type \"RLIMIT_BOGUS\"") { sb in
                 sb.set(["process", "rlimits"], [["type": "RLIMIT_BOGUS", "soft": 1, "hard": 1]])
                 try sb.writeConfig()
             },
-            Case(name: "mount of type nosuchfs", message: "nosuchfs") { sb in
+            Case(name: "mount of type nosuchfs", message: "filesystem type \"nosuchfs\"") { sb in
                 var mounts = (sb.get(["mounts"]) as? [[String: Any]]) ?? []
                 mounts.append(["destination": "/data", "type": "nosuchfs", "source": "none"])
                 sb.set(["mounts"], mounts)
                 try sb.writeConfig()
             },
-            Case(name: "soft rlimit above hard", message: "soft limit") { sb in
+            Case(name: "soft rlimit above hard", message: "soft limit 2048 is greater than hard limit 1024") { sb in
                 sb.set(["process", "rlimits"], [["type": "RLIMIT_NOFILE", "soft": 2048, "hard": 1024]])
                 try sb.writeConfig()
             },

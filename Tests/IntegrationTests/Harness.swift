@@ -83,7 +83,7 @@ enum Spawn {
         for (fd, path) in fds.sorted(by: { $0.key < $1.key }) {
             posix_spawn_file_actions_addopen(&fa, fd, path, O_RDONLY, 0)
         }
-        posix_spawn_file_actions_addclosefrom_np(&fa, (fds.keys.max() ?? 2) + 1)
+        closeFrom(&fa, (fds.keys.max() ?? 2) + 1)
         let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -107,6 +107,18 @@ enum Spawn {
         let read = { (p: String) in (try? String(contentsOfFile: p, encoding: .utf8)) ?? "" }
         return Output(status: code, stdout: read(outPath), stderr: read(errPath), timedOut: timedOut)
     }
+}
+
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34), which Swift's Glibc module does not
+/// export; without it, each descriptor open in the test process is closed one by one.
+private func closeFrom(_ fa: inout posix_spawn_file_actions_t, _ low: Int32) {
+    typealias Fn = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    if let sym = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
+        _ = unsafeBitCast(sym, to: Fn.self)(&fa, low)
+        return
+    }
+    let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+    for fd in open where fd >= low { posix_spawn_file_actions_addclose(&fa, fd) }
 }
 
 /// The busybox binary, its applet list and the static probe, made once per test run.
@@ -204,6 +216,9 @@ final class Sandbox {
         let data = try Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json"))
         config = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         set(["process", "terminal"], false)
+        // runc's spec makes the root read-only; tests that write into it (signal files) need it
+        // writable, and the tests of a read-only root set it back.
+        set(["root", "readonly"], false)
         set(["process", "args"], ["/bin/probe", "exit=0"])
         set(["linux", "cgroupsPath"], cgroupsPath)
         if writeConfig { try self.writeConfig() }
