@@ -25,6 +25,7 @@ import json
 c = json.load(open("config.json"))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["/bin/true"]
+c["ociVersion"] = "1.0.2"  # crun 1.8 refuses 1.2.0
 json.dump(c, open("config.json", "w"), indent=2)
 PY
 )
