@@ -35,7 +35,6 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
-        .target(name: "Hooks", dependencies: ["OCISpec", "JSON", "LinuxSystem"]),
 
         // The command line: one ParsableCommand per verb, and a one-file executable.
         .target(name: "OCIRunCommands", dependencies: [

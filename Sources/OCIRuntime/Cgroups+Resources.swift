@@ -132,7 +132,8 @@ public enum CgroupResources {
         if let c = r.cpu {
             if let v = c.shares, v > 0 {
                 // runc's conversion from shares [2, 262144] to weight [1, 10000].
-                let weight = 1 + ((v - 2) * 9999) / 262142
+                let s = min(max(v, 2), 262144)
+                let weight = 1 + ((s - 2) * 9999) / 262142
                 add("cpu.weight", "\(weight)")
             }
             if c.quota != nil || c.period != nil {

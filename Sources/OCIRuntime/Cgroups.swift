@@ -87,9 +87,12 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
             guard parts.count == 3 else { continue }
             own[String(parts[1])] = String(parts[2])
         }
+        // NOTE: `..` is cleaned as a rooted path first (runc's rule): the result never leaves
+        // the hierarchy's mount point.
+        let rooted = Files.clean("/" + cgroupsPath)
         func join(_ mount: String, _ base: String) -> String {
-            let rel = cgroupsPath.hasPrefix("/") ? cgroupsPath : base + "/" + cgroupsPath
-            return Files.clean(mount + "/" + rel)
+            let rel = cgroupsPath.hasPrefix("/") ? rooted : Files.clean("/" + base) + rooted
+            return Files.clean(mount + "/" + Files.clean(rel))
         }
         var paths: [String: String] = [:]
         for h in layout.v1 {

@@ -107,6 +107,10 @@ enum InitProcess {
             let path = "/proc/sys/" + name.replacingOccurrences(".", "/")
             try withContext("set sysctl \(name)=\(value)") { try Files.write(path, value) }
         }
+        // runc creates a missing working directory (as root, before the read-only remounts and the user switch).
+        if newMountNs, !Files.isDirectory(process.cwd) {
+            try withContext("create process.cwd \(process.cwd)") { try Files.makeDirectories(process.cwd) }
+        }
         if newMountNs {
             try Rootfs.finish(plan: plan)
         }
@@ -114,10 +118,7 @@ enum InitProcess {
         if process.terminal == true {
             try setUpTerminal(process: process, consoleSocket: ctx.consoleSocket, console: newMountNs)
         }
-        // runc creates a missing working directory (as root, before the user switch).
-        if newMountNs, !Files.isDirectory(process.cwd) {
-            try withContext("create process.cwd \(process.cwd)") { try Files.makeDirectories(process.cwd) }
-        }
+
         if let s = ctx.consoleSocket { close(s) }
 
         for r in plan.rlimits {

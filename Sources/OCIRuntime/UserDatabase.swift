@@ -54,7 +54,10 @@ public enum UserDatabase {
 
     /// Resolves `user[:group]` (names or numbers), as `exec --user` takes it.
     public static func resolve(_ spec: String, root: String) throws -> (uid: UInt32, gid: UInt32) {
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, !first.isEmpty else {
+            throw RuntimeError(.invalidArgument, "invalid user \"\(spec)\": expected uid[:gid] or name[:group]")
+        }
         let users = passwd(root)
         var uid: UInt32, gid: UInt32
         if let n = UInt32(parts[0]) {
@@ -65,7 +68,8 @@ public enum UserDatabase {
         } else {
             throw RuntimeError(.notFound, "user \"\(parts[0])\" not found in the container's /etc/passwd")
         }
-        if parts.count == 2 {
+        _ = first
+        if parts.count == 2, !parts[1].isEmpty {
             if let n = UInt32(parts[1]) { gid = n }
             else if let g = groups(root).first(where: { $0.name == parts[1] }) { gid = g.gid }
             else { throw RuntimeError(.notFound, "group \"\(parts[1])\" not found in the container's /etc/group") }

@@ -111,10 +111,9 @@ extension Integration {
             sb.set(["process", "args"], ["/bin/probe", "cwd"])
             try sb.writeConfig()
             let out = try sb.run()
-            withKnownIssue("a missing cwd is made after the root is remounted read-only: mkdir fails with EROFS") {
-                #expect(out.status == 0, "\(out)")
-                #expect(out.probe["cwd"] == "/new/work/dir")
-            } when: { readonlyRoot }
+            #expect(out.status == 0, "\(out)")
+            #expect(out.probe["cwd"] == "/new/work/dir")
+            
         }
     }
 }

@@ -139,8 +139,7 @@ struct CgroupLayoutTests {
             let mount = key == "unified" ? layout.unified : layout.v1.first { $0.controllers.joined(separator: ",") == key }?.mountPoint
             return mount.map { !dir.hasPrefix($0 + "/") } ?? true
         }
-        withKnownIssue("cgroupsPath is joined before `..` is cleaned: the path escapes the cgroup mount") {
-            #expect(escaping.isEmpty)
-        }
+        #expect(escaping.isEmpty)
+        
     }
 }

@@ -179,10 +179,9 @@ struct CgroupResourcesTests {
 struct CgroupResourcesTrapTests {
     @Test("cpu shares 1 on cgroup2 is an error or a weight, not a crash")
     func sharesOne() async {
-        await withKnownIssue("v2Writes computes (shares - 2) in UInt64: shares 0 < v < 2 overflows and traps") {
-            await #expect(processExitsWith: .success) {
-                _ = try? CgroupResources.v2Writes(LinuxResources(cpu: LinuxCPU(shares: 1)))
-            }
+        await #expect(processExitsWith: .success) {
+            _ = try? CgroupResources.v2Writes(LinuxResources(cpu: LinuxCPU(shares: 1)))
         }
+        
     }
 }

@@ -203,11 +203,10 @@ struct UserDatabaseTests {
 
     @Test("an empty user spec is an error, not a crash")
     func emptySpec() async {
-        await withKnownIssue("resolve(\"\") indexes parts[0] of an empty split and traps") {
-            await #expect(processExitsWith: .success) {
-                _ = try? UserDatabase.resolve("", root: "/nonexistent")
-            }
+        await #expect(processExitsWith: .success) {
+            _ = try? UserDatabase.resolve("", root: "/nonexistent")
         }
+        
     }
 }
 
