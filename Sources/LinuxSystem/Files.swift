@@ -58,17 +58,7 @@ public enum Files {
             throw SystemError("lstat", path)
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            if let dir = opendir(path) {
-                var names: [String] = []
-                while let ent = readdir(dir) {
-                    let name = withUnsafePointer(to: ent.pointee.d_name) {
-                        $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-                    }
-                    if name != "." && name != ".." { names.append(name) }
-                }
-                closedir(dir)
-                for n in names { try removeTree(path + "/" + n) }
-            }
+            for n in (try? list(path)) ?? [] { try removeTree(path + "/" + n) }
             if Glibc.rmdir(path) != 0 && errno != ENOENT { throw SystemError("rmdir", path) }
         } else if unlink(path) != 0 && errno != ENOENT {
             throw SystemError("unlink", path)

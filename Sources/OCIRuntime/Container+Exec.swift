@@ -79,13 +79,7 @@ extension Container {
         if process.terminal == true && options.consoleSocket == nil && options.detach {
             throw RuntimeError(.invalidArgument, "exec -t --detach needs --console-socket")
         }
-        var rlimits: [(Int32, UInt64, UInt64)] = []
-        for (i, r) in (process.rlimits ?? []).enumerated() {
-            guard let res = rlimitResources[r.type] else {
-                throw RuntimeError(.invalidArgument, "process.rlimits[\(i)]: unknown rlimit type \"\(r.type)\"")
-            }
-            rlimits.append((res, r.soft, r.hard))
-        }
+        let rlimits = try ProcessIdentity.rlimits(of: process)
         let spec = c.savedSpec()
         let seccomp = try spec?.linux?.seccomp.map { try SeccompProfile($0) }
 
@@ -164,10 +158,7 @@ extension Container {
         if relayPair[0] >= 0 {
             return try TerminalRelay.relay(consoleSocket: relayPair[0], child: pid)
         }
-        forwardTarget = pid
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
-            Glibc.signal(sig) { s in if forwardTarget > 0 { Glibc.kill(forwardTarget, s) } }
-        }
+        ProcessIdentity.forwardSignals(to: pid)
         let status = try waitForChild(pid)
         return WaitStatus.shellStatus(status)
     }
@@ -175,7 +166,7 @@ extension Container {
 
 /// The exec'd process, after fork: joins the namespaces, takes on the process's identity, execs.
 enum ExecProcess {
-    static func run(process: Process, rlimits: [(Int32, UInt64, UInt64)], nsFds: [(NamespaceKind, Int32)],
+    static func run(process: Process, rlimits: [ProcessIdentity.Rlimit], nsFds: [(NamespaceKind, Int32)],
                     channel: SyncChannel, consoleSocket: Int32?, preserveFds: Int, seccomp: SeccompProfile?,
                     rootfs: String) -> Never {
         do {
@@ -199,10 +190,7 @@ enum ExecProcess {
                 try InitProcess.setUpTerminal(process: process, consoleSocket: consoleSocket)
             }
             if let s = consoleSocket { close(s) }
-            for r in rlimits {
-                var lim = rlimit(rlim_cur: rlim_t(r.1), rlim_max: rlim_t(r.2))
-                if setrlimit(__rlimit_resource_t(UInt32(r.0)), &lim) != 0 { throw SystemError("setrlimit") }
-            }
+            try ProcessIdentity.apply(rlimits)
             let user = process.user
             var env = process.env ?? []
             if !env.contains(where: { $0.hasPrefix("HOME=") }) {
@@ -211,16 +199,8 @@ enum ExecProcess {
             let caps = CapabilitySets(process.capabilities)
             let nnp = process.noNewPrivileges == true
             if let sc = seccomp, !nnp { _ = try sc.load() }
-            try caps.applyBounding()
-            try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(1) }
             let groups = user.additionalGids ?? UserDatabase.supplementaryGroups(uid: user.uid, gid: user.gid) ?? []
-            if (try? Files.readString("/proc/self/setgroups"))?.hasPrefix("deny") != true {
-                try retrying("setgroups") { groups.withUnsafeBufferPointer { ocirun_setgroups($0.count, $0.baseAddress) } }
-            }
-            try retrying("setresgid", "\(user.gid)") { ocirun_setresgid(user.gid, user.gid, user.gid) }
-            try retrying("setresuid", "\(user.uid)") { ocirun_setresuid(user.uid, user.uid, user.uid) }
-            try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(0) }
-            try caps.applySets()
+            try ProcessIdentity.switchUser(user, groups: groups, caps: caps)
             if let m = user.umask { umask(mode_t(m)) }
             if chdir(process.cwd) != 0 { throw SystemError("chdir", process.cwd) }
             let args = process.args ?? []

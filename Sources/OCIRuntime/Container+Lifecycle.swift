@@ -131,10 +131,7 @@ extension Container {
             throw error
         }
         if detach { return 0 }
-        forwardTarget = created.pid
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH] {
-            Glibc.signal(sig) { s in if forwardTarget > 0 { Glibc.kill(forwardTarget, s) } }
-        }
+        ProcessIdentity.forwardSignals(to: created.pid)
         let status = try waitForChild(created.pid)
         forwardTarget = 0
         let code = WaitStatus.shellStatus(status)

@@ -121,13 +121,7 @@ enum InitProcess {
 
         if let s = ctx.consoleSocket { close(s) }
 
-        for r in plan.rlimits {
-            var lim = rlimit(rlim_cur: rlim_t(r.soft), rlim_max: rlim_t(r.hard))
-            if setrlimit(__rlimit_resource_t(UInt32(r.resource)), &lim) != 0 {
-                let name = rlimitResources.first { $0.value == r.resource }?.key ?? "\(r.resource)"
-                throw SystemError("setrlimit", name)
-            }
-        }
+        try ProcessIdentity.apply(plan.rlimits)
 
         // Look up the user's home and groups in the container's own /etc files (no NSS).
         let user = process.user
@@ -152,18 +146,8 @@ enum InitProcess {
             close(nfd)
         }
 
-        try withContext("drop bounding capabilities") { try caps.applyBounding() }
-        try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(1) }
         // Only additionalGids: runc does not add the groups of /etc/group for the config's user.
-        let groups = user.additionalGids ?? []
-        let setgroupsAllowed = !plan.namespaces.has(.user) || (try? Files.readString("/proc/self/setgroups"))?.hasPrefix("allow") != false
-        if setgroupsAllowed {
-            try retrying("setgroups") { groups.withUnsafeBufferPointer { ocirun_setgroups($0.count, $0.baseAddress) } }
-        }
-        try retrying("setresgid", "\(user.gid)") { ocirun_setresgid(user.gid, user.gid, user.gid) }
-        try retrying("setresuid", "\(user.uid)") { ocirun_setresuid(user.uid, user.uid, user.uid) }
-        try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(0) }
-        try withContext("set capabilities") { try caps.applySets() }
+        try ProcessIdentity.switchUser(user, groups: user.additionalGids ?? [], caps: caps)
         umask(mode_t(user.umask ?? 0o022))
 
         if chdir(process.cwd) != 0 {

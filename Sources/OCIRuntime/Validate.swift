@@ -60,16 +60,7 @@ public struct ContainerPlan {
             throw RuntimeError(.invalidArgument, "domainname \"\(d)\" needs a new uts namespace")
         }
 
-        var rlimits: [(Int32, UInt64, UInt64)] = []
-        for (i, r) in (process.rlimits ?? []).enumerated() {
-            guard let res = rlimitResources[r.type] else {
-                throw RuntimeError(.invalidArgument, "process.rlimits[\(i)]: unknown rlimit type \"\(r.type)\"")
-            }
-            guard r.soft <= r.hard else {
-                throw RuntimeError(.invalidArgument, "process.rlimits[\(i)] (\(r.type)): soft limit \(r.soft) is greater than hard limit \(r.hard)")
-            }
-            rlimits.append((res, r.soft, r.hard))
-        }
+        let rlimits = try ProcessIdentity.rlimits(of: process)
 
         let fstypes = kernelFilesystems()
         for (i, m) in (spec.mounts ?? []).enumerated() {
