@@ -40,7 +40,7 @@ struct Update: ParsableCommand {
                 if path == "-" { bytes = try FileDescriptor(dup(0)).readAll() } else {
                     bytes = try withContextLocal("read \(path)") { try Files.read(Files.absolute(path)) }
                 }
-                r = try withContextLocal("parse resources") { try JSONDecoding.decode(LinuxResources.self, from: bytes) }
+                r = try withContextLocal("parse resources") { try JSONDecoding.decodeMapped(LinuxResources.self, from: bytes) }
             }
             if memory != nil || memoryReservation != nil || memorySwap != nil || kernelMemory != nil {
                 var m = r.memory ?? LinuxMemory()

@@ -74,7 +74,7 @@ public struct Container {
     /// The config saved at create time (hooks and annotations for later commands).
     func savedSpec() -> Spec? {
         guard let bytes = try? Files.read(directory + "/config.json") else { return nil }
-        return try? JSONDecoding.decode(Spec.self, from: bytes)
+        return try? JSONDecoding.decodeMapped(Spec.self, from: bytes)
     }
 
     func require(_ op: ContainerOperation) throws {
