@@ -103,4 +103,12 @@ public enum Files {
         }
         return "/" + parts.joined(separator: "/")
     }
+
+    /// A cleaned absolute path's parent directory and last component: `/dev/net/tun` →
+    /// (`/dev/net`, `tun`), `/x` → (`/`, `x`), `/` → (`/`, ``).
+    public static func splitParent(_ cleanPath: String) -> (parent: String, name: String) {
+        guard let slash = cleanPath.lastIndex(of: "/") else { return ("/", cleanPath) }
+        let parent = slash == cleanPath.startIndex ? "/" : String(cleanPath[..<slash])
+        return (parent, String(cleanPath[cleanPath.index(after: slash)...]))
+    }
 }

@@ -67,6 +67,13 @@ struct FilesPathTests {
         #expect(Files.clean(input) == output)
     }
 
+    @Test("splitParent", arguments: [
+        ("/dev/net/tun", "/dev/net", "tun"), ("/x", "/", "x"), ("/", "/", ""),
+    ])
+    func splitParent(path: String, parent: String, name: String) {
+        #expect(Files.splitParent(path) == (parent, name))
+    }
+
     @Test("absolute resolves against the working directory")
     func absolute() {
         let cwd = Files.currentDirectory()
