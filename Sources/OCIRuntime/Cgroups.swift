@@ -225,10 +225,14 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
         var failures: [String] = []
         for (_, dir) in paths.sorted(by: { $0.key < $1.key }) {
             var removed = false
-            for attempt in 0..<200 {
+            // An exited task stays in its cgroup until it is reaped (its parent may be a shim or
+            // a shell): back off from 100 µs up to 5 ms, about a second in all.
+            var delay: UInt32 = 100
+            for _ in 0..<250 {
                 if rmdir(dir) == 0 || errno == ENOENT { removed = true; break }
                 if errno != EBUSY { break }
-                if attempt > 0 { usleep(5_000) }
+                usleep(delay)
+                delay = min(delay * 2, 5_000)
             }
             if !removed { failures.append("\(dir): \(String(cString: strerror(errno)))") }
         }
