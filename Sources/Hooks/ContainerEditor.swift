@@ -141,6 +141,9 @@ public struct ContainerEditor {
                 guard rel.hasPrefix(mountRoot) else { continue }
                 rel = String(rel.dropFirst(mountRoot.count))
             }
+            // The hierarchy's root is never a container's cgroup: a path of "/" means the reader
+            // sits in a cgroup namespace, and the real path is not known from here.
+            guard Files.clean(rel) != "/" else { return nil }
             return Files.clean(mountPoint + "/" + rel)
         }
         return nil

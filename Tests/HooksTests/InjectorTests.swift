@@ -98,5 +98,7 @@ import Testing
         let mi = "30 25 0:26 / /sys/fs/cgroup/devices rw,nosuid - cgroup cgroup rw,devices\n"
         #expect(ContainerEditor.devicesCgroup(cgroupText: cg, mountinfo: mi) == "/sys/fs/cgroup/devices/ocirun/c1")
         #expect(ContainerEditor.devicesCgroup(cgroupText: "0::/x\n", mountinfo: mi) == nil)
+        // Inside a cgroup namespace the path reads "/": unknown, never the hierarchy's root.
+        #expect(ContainerEditor.devicesCgroup(cgroupText: "12:devices:/\n", mountinfo: mi) == nil)
     }
 }
