@@ -47,7 +47,7 @@ host=$work/host
 lib=$host/usr/lib/$triplet
 mkdir -p "$lib" "$host/usr/lib/old" "$host/usr/bin" "$host/etc" "$host/proc/driver/nvidia" \
   "$host/dev/infiniband" "$host/opt/mpich/lib" "$host/opt/openmpi/lib" "$lib/libibverbs" "$host/etc/libibverbs.d" \
-  "$host/run/nvidia-persistenced"
+  "$host/run/nvidia-persistenced" "$host/dev/dri"
 cc_lib() { # OUT SONAME ID [extra gcc args]
   local out=$1 soname=$2 id=$3; shift 3
   printf 'const char *fake_id(void) { return "%s"; }\nint fake_entry(void) { return 0; }\n' "$id" > "$work/src.c"
@@ -79,7 +79,12 @@ mknod "$host/dev/nvidiactl" c 195 255; mknod "$host/dev/nvidia-modeset" c 195 25
 mknod "$host/dev/nvidia-uvm" c 237 0; mknod "$host/dev/nvidia-uvm-tools" c 237 1
 mknod "$host/dev/infiniband/uverbs0" c 231 192; mknod "$host/dev/infiniband/rdma_cm" c 10 58
 mknod "$host/dev/infiniband/umad0" c 231 0; mknod "$host/dev/infiniband/issm0" c 231 64
-chmod 666 "$host"/dev/nvidia* "$host"/dev/infiniband/*
+mknod "$host/dev/kfd" c 234 0; mknod "$host/dev/dri/card0" c 226 0; mknod "$host/dev/dri/renderD128" c 226 128
+cc_lib "$lib/libhsa-runtime64.so.1.9.0" libhsa-runtime64.so.1 "fake-hsa"
+ldconfig -r "$host"
+printf '#include <stdio.h>\nint main(void){puts("ROCk module is loaded (fake)");return 0;}\n' > "$work/rocminfo.c"
+gcc -o "$host/usr/bin/rocminfo" "$work/rocminfo.c"
+chmod 666 "$host"/dev/nvidia* "$host"/dev/infiniband/* "$host"/dev/kfd "$host"/dev/dri/*
 
 # --- a glibc container rootfs from this host's libraries ---
 rootfs=$work/rootfs
@@ -203,6 +208,20 @@ grep -q 'ocirun.dev/gpu=7' "$work/cdi-missing.err" || { cat "$work/cdi-missing.e
 [ -z "$("$OCIRUN" --root "$work/state" list -q 2>/dev/null | grep cdi-missing || true)" ] || fail "state left for a refused container"
 pass "unknown CDI device refused, naming it, nothing left"
 
+# 4b. AMD ROCm, by annotation.
+rocm_cmd='["/bin/sh","-c","probe dlopen libhsa-runtime64.so.1 stat /dev/kfd stat /dev/dri/renderD128 open /dev/kfd mknod-open /tmp/nvidia0 195 0; /.ocirun/rocm/bin/rocminfo"]'
+for rt in ocirun runc; do
+  bundle "rocm-$rt" "$rocm_cmd" '[]' '{"org.ocirun.hooks.rocm": "true"}' "$(hook createContainer rocm --host-root "$host")"
+  out=$(run_in "$rt" "rocm-$rt" "$work/rocm-$rt") || { cat "$work/rocm-$rt.err" >&2; fail "rocm under $rt"; }
+  expect_line "$out" "dlopen libhsa-runtime64.so.1: ok fake-hsa" "rocm under $rt"
+  expect_line "$out" "stat /dev/kfd: c 234:0" "rocm under $rt"
+  expect_line "$out" "stat /dev/dri/renderD128: c 226:128" "rocm under $rt"
+  expect_line "$out" "open /dev/kfd: ENXIO" "rocm under $rt: device cgroup allows kfd"
+  grep -qE '^(open /tmp/nvidia0 \(195:0\)|mknod /tmp/nvidia0 195:0): EPERM$' <<<"$out" || { echo "$out" >&2; fail "rocm under $rt: other devices must stay refused"; }
+  expect_line "$out" "ROCk module is loaded (fake)" "rocm under $rt: rocminfo bound"
+  pass "rocm hook under $rt: libhsa-runtime64.so.1 loads, /dev/kfd c 234:0 allowed, others EPERM"
+done
+
 # 5. InfiniBand, createRuntime (runtime namespaces) under all three runtimes.
 ib_cmd='["/bin/sh","-c","probe dlopen libibverbs.so.1 dlopen librdmacm.so.1 stat /dev/infiniband/uverbs0 stat /dev/infiniband/rdma_cm stat /dev/infiniband/umad0 open /dev/infiniband/uverbs0; ls /usr/lib/'"$triplet"'/libibverbs /etc/libibverbs.d"]'
 for rt in ocirun runc crun; do
@@ -225,6 +244,18 @@ expect_line "$out" "stat /dev/infiniband/uverbs0: c 231:192" "ib for a non-root 
 expect_line "$out" "stat /dev/infiniband/umad0: ENOENT" "ib: umad only for root containers"
 expect_line "$out" "stat /dev/infiniband/issm0: ENOENT" "ib: issm only for root containers"
 pass "ib hook gives a non-root container uverbs but not umad/issm"
+
+# The same through CDI (the generated spec carries the non-root device set: no umad/issm).
+"$HOOKS" cdi generate ib --host-root "$host" -o "$work/cdi/ocirun-ib.json"
+ib_view='["/bin/sh","-c","probe dlopen libibverbs.so.1 dlopen librdmacm.so.1 stat /dev/infiniband/uverbs0 stat /dev/infiniband/rdma_cm open /dev/infiniband/uverbs0 mknod-open /tmp/uverbs1 231 193; ls /usr/lib/'"$triplet"'/libibverbs /etc/libibverbs.d /.ocirun/ib/lib"]'
+bundle ib-view-hook "$ib_view" '[]' '{}' "$(hook createRuntime ib --host-root "$host")"
+bundle ib-view-cdi "$ib_view" '[]' '{"cdi.k8s.io/ib": "ocirun.dev/ib=all"}' '{}'
+hook_out=$(run_in ocirun ib-view-hook "$work/ib-view-hook") || { cat "$work/ib-view-hook.err" >&2; fail "ib view (hook)"; }
+cdi_out=$(OCIRUN_CDI_SPEC_DIRS=$work/cdi run_in ocirun ib-view-cdi "$work/ib-view-cdi") || { cat "$work/ib-view-cdi.err" >&2; fail "ib view (CDI)"; }
+expect_line "$cdi_out" "open /dev/infiniband/uverbs0: ENXIO" "ib through CDI"
+grep -qE '^(open /tmp/uverbs1 \(231:193\)|mknod /tmp/uverbs1 231:193): EPERM$' <<<"$cdi_out" || { echo "$cdi_out" >&2; fail "ib through CDI: other devices must stay refused"; }
+[ "$hook_out" = "$cdi_out" ] || { diff <(echo "$hook_out") <(echo "$cdi_out") >&2; fail "ib: CDI view differs from the hook's"; }
+pass "CDI spec from 'ocirun-hooks cdi generate ib' applied by ocirun: same container view as the ib hook"
 
 # 6. MPI: the container's libmpi.so.12.1.1 replaced by the host's libmpi.so.12.5.0 (and its libfabric).
 cat > "$work/mpi-ok.json" <<JSON

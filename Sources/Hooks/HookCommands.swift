@@ -22,6 +22,16 @@ public enum HookActions {
         try editor.apply(inj, kind: "gpu")
     }
 
+    /// The AMD ROCm hook: nothing unless the annotation `org.ocirun.hooks.rocm` is `true` or `all`.
+    public static func rocm(stateBytes: [UInt8], hostRoot: String, config: HooksConfig) throws {
+        let t = try HookTarget.load(stateBytes: stateBytes)
+        guard ROCmInjector.requested(annotations: t.annotations) else { return }
+        var host = HostDiscovery(hostRoot: hostRoot)
+        let inj = try ROCmInjector(config: config.rocm).plan(host: &host)
+        let editor = try ContainerEditor.enter(t)
+        try editor.apply(inj, kind: "rocm")
+    }
+
     /// The InfiniBand hook.
     public static func ib(stateBytes: [UInt8], hostRoot: String, config: HooksConfig) throws {
         let t = try HookTarget.load(stateBytes: stateBytes)

@@ -6,6 +6,8 @@ import LinuxSystem
 public struct HooksConfig: Codable, Sendable, Equatable {
     /// NVIDIA GPUs.
     public var gpu: GPUConfig
+    /// AMD ROCm GPUs.
+    public var rocm: ROCmConfig
     /// InfiniBand / RDMA.
     public var ib: IBConfig
     /// MPI replacement.
@@ -17,6 +19,7 @@ public struct HooksConfig: Codable, Sendable, Equatable {
     /// The built-in defaults.
     public init() {
         gpu = GPUConfig()
+        rocm = ROCmConfig()
         ib = IBConfig()
         mpi = MPIConfig()
     }
@@ -24,6 +27,7 @@ public struct HooksConfig: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         gpu = try c.decodeIfPresent(GPUConfig.self, forKey: .gpu) ?? GPUConfig()
+        rocm = try c.decodeIfPresent(ROCmConfig.self, forKey: .rocm) ?? ROCmConfig()
         ib = try c.decodeIfPresent(IBConfig.self, forKey: .ib) ?? IBConfig()
         mpi = try c.decodeIfPresent(MPIConfig.self, forKey: .mpi) ?? MPIConfig()
     }

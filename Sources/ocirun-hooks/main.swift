@@ -39,6 +39,19 @@ struct GPU: ParsableCommand {
     }
 }
 
+struct ROCm: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rocm",
+        abstract: "OCI hook: inject AMD ROCm libraries, tools, /dev/kfd and /dev/dri (annotation org.ocirun.hooks.rocm=true).")
+    @OptionGroup var options: HookOptions
+    func run() throws {
+        try reporting("rocm") {
+            try HookActions.rocm(stateBytes: try HookActions.readStdin(), hostRoot: options.hostRoot,
+                                 config: try HooksConfig.load(options.config))
+        }
+    }
+}
+
 struct IB: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ib",
@@ -119,7 +132,7 @@ struct OCIRunHooks: ParsableCommand {
         commandName: "ocirun-hooks",
         abstract: "OCI hooks for HPC: GPUs, InfiniBand/RDMA and MPI from the host, beneath any OCI runtime.",
         discussion: "Each hook reads the OCI state JSON on stdin. See docs/hooks.md.",
-        subcommands: [GPU.self, IB.self, MPI.self, LdCacheHook.self, CDICommand.self])
+        subcommands: [GPU.self, ROCm.self, IB.self, MPI.self, LdCacheHook.self, CDICommand.self])
 }
 
 OCIRunHooks.main()

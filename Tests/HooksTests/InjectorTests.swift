@@ -47,6 +47,18 @@ import Testing
     }
 }
 
+@Suite struct ROCmTests {
+    @Test func defaultLibraryListIsSingularitysList() throws {
+        let url = Bundle.module.url(forResource: "Fixtures/singularity-rocmliblist.conf", withExtension: nil)!
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        #expect(ROCmConfig().libraries == lines.filter { $0.contains(".so") })
+        #expect(ROCmConfig().binaries == lines.filter { !$0.contains(".so") })
+        #expect(ROCmInjector.requested(annotations: ["org.ocirun.hooks.rocm": "true"]))
+        #expect(!ROCmInjector.requested(annotations: [:]))
+    }
+}
+
 @Suite struct MPICompatibilityTests {
     @Test func readsVersions() {
         #expect(MPIInjector.version(of: "libmpi.so.12.1.1") == [12, 1, 1])

@@ -105,3 +105,32 @@ enum CacheBuilder {
         #expect(try resolveInRoot(root: dir, path: "/usr/lib/escape/passwd").path == "/etc/passwd")
     }
 }
+
+/// Caches written by this host's glibc `ldconfig` in each of its formats.
+@Suite struct LdconfigFormatsTests {
+    @Test(arguments: [("new", LdCache.Format.new), ("compat", .new), ("old", .old)])
+    func readsWhatLdconfigWrites(format: String, expected: LdCache.Format) throws {
+        let ldconfig = ["/sbin/ldconfig", "/usr/sbin/ldconfig"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        try #require(ldconfig != nil, "ldconfig is missing")
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("ldcache-\(UUID().uuidString)").path
+        defer { try? fm.removeItem(atPath: root) }
+        try fm.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root + "/opt/lib", withIntermediateDirectories: true)
+        let libc = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/lib64/libc.so.6"]
+            .first { fm.fileExists(atPath: $0) }!
+        try fm.copyItem(atPath: URL(fileURLWithPath: libc).resolvingSymlinksInPath().path, toPath: root + "/opt/lib/libc.so.6")
+        try "/opt/lib\n".write(toFile: root + "/etc/ld.so.conf", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: ldconfig!)
+        p.arguments = ["-c", format, "-r", root]
+        try p.run()
+        p.waitUntilExit()
+        try #require(p.terminationStatus == 0, "ldconfig -c \(format) failed")
+        let c = try LdCache.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: root + "/etc/ld.so.cache"))))
+        #expect(c.format == expected)
+        let libs = c.libraries(machine: HostDiscovery.unameMachine())
+        #expect(libs.map(\.soname) == ["libc.so.6"])
+        #expect(libs.first?.path == "/opt/lib/libc.so.6")
+    }
+}

@@ -16,7 +16,7 @@ import Testing
     @Test func hooksDFilesAreOCIHooks100() throws {
         let dir = Self.repo + "/hooks.d"
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }.sorted()
-        #expect(files.count == 3)
+        #expect(files.count == 4)
         let stages: Set<String> = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
         for f in files {
             let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))) as! [String: Any]
@@ -24,7 +24,7 @@ import Testing
             let hook = obj["hook"] as! [String: Any]
             #expect((hook["path"] as? String)?.hasPrefix("/") == true, "\(f)")
             let args = hook["args"] as! [String]
-            #expect(["gpu", "ib", "mpi"].contains(args[1]), "\(f)")
+            #expect(["gpu", "rocm", "ib", "mpi"].contains(args[1]), "\(f)")
             let st = obj["stages"] as! [String]
             #expect(!st.isEmpty && st.allSatisfy(stages.contains), "\(f)")
             #expect(obj["when"] is [String: Any], "\(f)")
