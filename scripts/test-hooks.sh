@@ -90,7 +90,7 @@ chmod 666 "$host"/dev/nvidia* "$host"/dev/infiniband/* "$host"/dev/kfd "$host"/d
 rootfs=$work/rootfs
 mkdir -p "$rootfs"/{bin,sbin,etc,proc,dev,tmp,lib64,"lib/$triplet","usr/lib/$triplet"}
 cp "$(command -v busybox)" "$rootfs/bin/busybox"
-for a in sh ls cat grep; do ln -s busybox "$rootfs/bin/$a"; done
+for a in sh ls cat grep awk; do ln -s busybox "$rootfs/bin/$a"; done
 cp -L /sbin/ldconfig "$rootfs/sbin/ldconfig"
 libc=$(gcc -print-file-name=libc.so.6)
 cp -L "$(dirname "$(readlink -f "$libc")")/libc.so.6" "$rootfs/lib/$triplet/"
@@ -150,7 +150,7 @@ hook() { # STAGE ARGS... -> hooks JSON
   python3 -c 'import json,sys; print(json.dumps({sys.argv[1]: [{"path": sys.argv[2], "args": ["ocirun-hooks"] + sys.argv[3:]}]}))' "$stage" "$HOOKS" "$@"
 }
 
-gpu_cmd='["/bin/sh","-c","probe dlopen libcuda.so.1 dlopen libnvidia-ml.so.1; ldconfig -p | grep -c \"libcuda.so.1 \"; probe stat /dev/nvidia0 stat /dev/nvidiactl stat /dev/nvidia1 open /dev/nvidia0 mknod-open /tmp/nvidia1 195 1; ls /.ocirun/gpu/lib; /.ocirun/gpu/bin/nvidia-smi"]'
+gpu_cmd='["/bin/sh","-c","probe dlopen libcuda.so.1 dlopen libnvidia-ml.so.1; ldconfig -p | grep -c \"libcuda.so.1 \"; probe stat /dev/nvidia0 stat /dev/nvidiactl stat /dev/nvidia1 open /dev/nvidia0 mknod-open /tmp/nvidia1 195 1; ls /.ocirun/gpu/lib; /.ocirun/gpu/bin/nvidia-smi; ls -ln /.ocirun/ldcache/ld.so.cache | awk \"{print \\\"cache owner\\\", \\$3}\""]'
 check_gpu() { # OUTPUT WHAT
   expect_line "$1" "dlopen libcuda.so.1: ok fake-cuda-$drv" "$2"
   expect_line "$1" "dlopen libnvidia-ml.so.1: ok fake-nvml-$drv" "$2 (not the stale 470 library)"
@@ -162,6 +162,7 @@ check_gpu() { # OUTPUT WHAT
   expect_line "$1" "open /dev/nvidia0: ENXIO" "$2: device cgroup allows nvidia0"
   grep -qE '^(open /tmp/nvidia1 \(195:1\)|mknod /tmp/nvidia1 195:1): EPERM$' <<<"$1" || { echo "$1" >&2; fail "$2: the unselected GPU must get EPERM"; }
   expect_line "$1" "NVIDIA-SMI fake $drv" "$2: nvidia-smi bound"
+  expect_line "$1" "cache owner 65534" "$2: the container's ldconfig ran as nobody"
   grep -q 'libnvidia-ml.so.470' <<<"$1" && fail "$2: the stale driver library was injected"
   return 0
 }

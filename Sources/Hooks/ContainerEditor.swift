@@ -184,7 +184,9 @@ public struct ContainerEditor {
             let dir = try makeTarget(stagingRoot + "/" + kind, directory: true)
             try Files.writeAtomically(dir + "/env", Array(text.utf8), mode: 0o644)
         }
-        if !inj.libraryDirectories.isEmpty { try updateLdCache(adding: inj.libraryDirectories) }
+        if !inj.libraryDirectories.isEmpty || !inj.symlinks.isEmpty {
+            try updateLdCache(adding: inj.libraryDirectories, links: inj.symlinks)
+        }
     }
 
     /// Mounts a tmpfs on the staging directory once (a marker file tells a second hook).
@@ -266,26 +268,35 @@ public struct ContainerEditor {
         }
     }
 
-    /// Adds `dirs` to the container's ld cache: writes a config in the staging tmpfs that includes
-    /// the container's own `/etc/ld.so.conf`, runs the container's `ldconfig` chrooted into it
-    /// (the host's `ldconfig -r` when the container has none) to write a new cache in the staging
-    /// tmpfs, and binds that over `/etc/ld.so.cache`. The image is not changed.
-    public func updateLdCache(adding dirs: [String]) throws {
+    /// Adds `dirs` to the container's ld cache. Writes a config in the staging tmpfs that includes
+    /// the container's own `/etc/ld.so.conf`, runs the container's `ldconfig` chrooted into the
+    /// rootfs (the host's `ldconfig -r` when the container has none) to write a new cache in the
+    /// staging tmpfs, and binds that over `/etc/ld.so.cache`. The image is not changed.
+    ///
+    /// NOTE: the container's `ldconfig` is the image's code, run from the runtime's side: it runs
+    /// chrooted, as nobody (65534) with no capabilities and no_new_privs, with `-X` (the hook makes
+    /// the soname links itself), and can write only the staging cache directory.
+    public func updateLdCache(adding dirs: [String], links: [Injection.Symlink] = []) throws {
         try ensureStaging()
-        let staging = try local(stagingRoot)
-        let confPath = staging + "/ld.so.conf"
+        try makeSymlinks(links)
+        let cacheDir = stagingRoot + "/ldcache"
+        let localCacheDir = try makeTarget(cacheDir, directory: true)
+        guard chown(localCacheDir, 65534, 65534) == 0 else {
+            throw HookError("ldcache: chown \(cacheDir): \(String(cString: strerror(errno)))")
+        }
+        let confPath = localCacheDir + "/ld.so.conf"
         var lines = (try? Files.readString(confPath))?.split(separator: "\n").map(String.init) ?? []
         let containerConf = try local("/etc/ld.so.conf")
         if lines.isEmpty && Files.exists(containerConf) { lines.append("include /etc/ld.so.conf") }
         for d in dirs where !lines.contains(d) { lines.append(d) }
         try Files.writeAtomically(confPath, Array((lines.joined(separator: "\n") + "\n").utf8), mode: 0o644)
 
-        let args = ["-C", stagingRoot + "/ld.so.cache", "-f", stagingRoot + "/ld.so.conf"]
+        let args = ["-X", "-C", cacheDir + "/ld.so.cache", "-f", cacheDir + "/ld.so.conf"]
         let inContainer = ["/sbin/ldconfig", "/usr/sbin/ldconfig", "/sbin/ldconfig.real"].first { p in
             (try? local(p)).map { access($0, X_OK) == 0 } ?? false
         }
         if let ldconfig = inContainer {
-            try runChrooted(ldconfig, args: args)
+            try runChrootedUnprivileged(ldconfig, args: args)
         } else {
             let hostCandidates: [String] = ["/sbin/ldconfig", "/usr/sbin/ldconfig"]
             guard let host = hostCandidates.first(where: { access($0, X_OK) == 0 }) else {
@@ -294,19 +305,39 @@ public struct ContainerEditor {
             try runHost(host, args: ["-r", root.isEmpty ? "/" : root] + args)
         }
         let cacheTarget = try makeTarget("/etc/ld.so.cache", directory: false)
-        let marker = staging + "/.ld.so.cache-bound"
+        let marker = try local(stagingRoot) + "/.ld.so.cache-bound"
         if Files.exists(marker) { _ = umount2(cacheTarget, Int32(MNT_DETACH)) }
-        guard mount(staging + "/ld.so.cache", cacheTarget, nil, UInt(MS_BIND), nil) == 0 else {
+        guard mount(localCacheDir + "/ld.so.cache", cacheTarget, nil, UInt(MS_BIND), nil) == 0 else {
             throw HookError("ldcache: bind the new cache on /etc/ld.so.cache: mount: \(String(cString: strerror(errno)))")
         }
         try Files.write(marker, "", flags: O_WRONLY | O_CREAT | O_TRUNC)
     }
 
-    func runChrooted(_ path: String, args: [String]) throws {
+    /// Makes the soname links (`libcuda.so.1 -> libcuda.so.535.104.05`); only inside the staging tmpfs.
+    func makeSymlinks(_ links: [Injection.Symlink]) throws {
+        for l in links {
+            guard l.path.hasPrefix(stagingRoot + "/"), !l.target.contains("/") else {
+                throw HookError("ldcache: link \(l.path) -> \(l.target): links are made only in \(stagingRoot), to a file beside them")
+            }
+            let dir = String(l.path[..<l.path.lastIndex(of: "/")!])
+            let local = try makeTarget(dir, directory: true) + "/" + (l.path.split(separator: "/").last.map(String.init) ?? "")
+            var st = stat()
+            if lstat(local, &st) == 0 { continue }
+            guard symlink(l.target, local) == 0 else {
+                throw HookError("ldcache: symlink \(l.path) -> \(l.target): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    func runChrootedUnprivileged(_ path: String, args: [String]) throws {
         let pid = ocirun_clone(0)
         if pid == 0 {
             if !root.isEmpty && chroot(root) != 0 { _exit(126) }
             _ = chdir("/")
+            var none: [gid_t] = []
+            // NOTE: groups, then gid, then uid: after setuid the process may no longer change the others.
+            guard ocirun_setgroups(0, &none) == 0, setgid(65534) == 0, setuid(65534) == 0,
+                  ocirun_set_no_new_privs() == 0 else { _exit(125) }
             _ = withCStrings([path] + args) { argv in
                 withCStrings(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]) { envp in ocirun_execve(path, argv, envp) }
             }

@@ -77,7 +77,7 @@ public struct GPUInjector {
         var foundCuda = false
         for name in config.libraries {
             for lib in try host.libraries(named: name) where GPUInjector.matchesDriver(fileName: lib.fileName, driver: driver) {
-                inj.bind(host: lib.realPath, local: lib.local, container: libDir + "/" + lib.fileName)
+                inj.library(lib, into: libDir)
                 if lib.soname.hasPrefix("libcuda.so") { foundCuda = true }
             }
         }

@@ -56,10 +56,16 @@ public enum HookActions {
     }
 
     /// The ld cache hook of generated CDI specs: adds `dirs` to the container's ld cache.
-    public static func ldcache(stateBytes: [UInt8], dirs: [String]) throws {
+    public static func ldcache(stateBytes: [UInt8], dirs: [String], links: [String] = []) throws {
+        let symlinks = try links.map { l -> Injection.Symlink in
+            guard let eq = l.firstIndex(of: "="), eq != l.startIndex else {
+                throw HookError("--link \(l): expected PATH=TARGET")
+            }
+            return Injection.Symlink(path: String(l[..<eq]), target: String(l[l.index(after: eq)...]))
+        }
         let t = try HookTarget.load(stateBytes: stateBytes)
         let editor = try ContainerEditor.enter(t)
-        try editor.updateLdCache(adding: dirs)
+        try editor.updateLdCache(adding: dirs, links: symlinks)
     }
 
     /// The environment of this process's parent, through /proc.

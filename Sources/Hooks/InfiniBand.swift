@@ -29,7 +29,7 @@ public struct IBInjector {
         var verbs: HostLibrary?
         for name in config.libraries {
             for lib in try host.libraries(named: name) {
-                inj.bind(host: lib.realPath, local: lib.local, container: libDir + "/" + lib.fileName)
+                inj.library(lib, into: libDir)
                 if lib.soname.hasPrefix("libibverbs.so") { verbs = lib }
             }
         }

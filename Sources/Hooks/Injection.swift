@@ -16,6 +16,14 @@ public struct Injection: Sendable, Equatable {
         public var readOnly: Bool = true
     }
 
+    /// A symbolic link in the container (a soname link beside an injected library).
+    public struct Symlink: Sendable, Equatable {
+        /// The link, in the container.
+        public var path: String
+        /// What it points to (a file name in the same directory).
+        public var target: String
+    }
+
     /// The staging directory the injected files live in: a tmpfs, so the image is not changed.
     public var stagingRoot = "/.ocirun"
     /// Bind mounts, in order.
@@ -26,6 +34,8 @@ public struct Injection: Sendable, Equatable {
     public var env: [String] = []
     /// Container directories to add to the ld cache.
     public var libraryDirectories: [String] = []
+    /// Soname links to make (the ld cache is rebuilt with `ldconfig -X`).
+    public var symlinks: [Symlink] = []
 
     /// An empty injection.
     public init() {}
@@ -40,6 +50,16 @@ public struct Injection: Sendable, Equatable {
     public mutating func device(_ d: HostDevice) {
         guard !devices.contains(where: { $0.path == d.path }) else { return }
         devices.append(d)
+    }
+
+    /// Binds a host library into `directory` and links its soname to it.
+    public mutating func library(_ lib: HostLibrary, into directory: String) {
+        bind(host: lib.realPath, local: lib.local, container: directory + "/" + lib.fileName)
+        let link = directory + "/" + lib.soname
+        if lib.soname != lib.fileName, !symlinks.contains(where: { $0.path == link }) {
+            symlinks.append(Symlink(path: link, target: lib.fileName))
+        }
+        libraryDirectory(directory)
     }
 
     /// Adds a library directory once.
@@ -68,8 +88,9 @@ public struct Injection: Sendable, Equatable {
         e.mounts = mounts.isEmpty ? nil : mounts
         e.env = env.isEmpty ? nil : env
         if !libraryDirectories.isEmpty {
+            let links = symlinks.flatMap { ["--link", $0.path + "=" + $0.target] }
             e.hooks = [CDIHook(hookName: "createContainer", path: hookPath,
-                               args: ["ocirun-hooks", "ldcache"] + libraryDirectories)]
+                               args: ["ocirun-hooks", "ldcache"] + links + libraryDirectories)]
         }
         return e
     }

@@ -30,7 +30,7 @@ public struct ROCmInjector {
         let libDir = config.containerDirectory + "/lib"
         for name in config.libraries {
             for lib in try host.libraries(named: name) {
-                inj.bind(host: lib.realPath, local: lib.local, container: libDir + "/" + lib.fileName)
+                inj.library(lib, into: libDir)
             }
         }
         guard inj.binds.contains(where: { $0.container.contains("/libhsa-runtime64.so") }) else {

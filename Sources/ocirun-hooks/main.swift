@@ -82,10 +82,12 @@ struct LdCacheHook: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ldcache",
         abstract: "OCI createContainer hook: add directories to the container's ld cache (used by generated CDI specs).")
+    @Option(name: .customLong("link"), help: "A soname link to make first, PATH=TARGET (PATH under /.ocirun).")
+    var links: [String] = []
     @Argument(help: "Directories in the container.") var directories: [String]
     func run() throws {
         try reporting("ldcache") {
-            try HookActions.ldcache(stateBytes: try HookActions.readStdin(), dirs: directories)
+            try HookActions.ldcache(stateBytes: try HookActions.readStdin(), dirs: directories, links: links)
         }
     }
 }
