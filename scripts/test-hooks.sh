@@ -194,6 +194,21 @@ out=$(run_in ocirun nogpu "$work/nogpu") || fail "no-gpu container"
 expect_line "$out" "stat /dev/nvidia0: ENOENT" "container without a GPU request"
 pass "gpu hook leaves a container that asks for no GPU alone"
 
+# 3b. A GPU asked for on a host without a driver, or one that does not exist: create fails, clearly, leaving nothing.
+mkdir -p "$work/emptyhost"
+for rt in ocirun runc; do
+  bundle "nodrv-$rt" '["/bin/true"]' '["NVIDIA_VISIBLE_DEVICES=0"]' '{}' "$(hook createContainer gpu --host-root "$work/emptyhost")"
+  if run_in "$rt" "nodrv-$rt" "$work/nodrv-$rt" >/dev/null; then fail "gpu on a host without a driver accepted under $rt"; fi
+  grep -q "ocirun-hooks gpu: gpu: no NVIDIA driver on this host (cannot read $work/emptyhost/proc/driver/nvidia/version)" "$work/nodrv-$rt.err" \
+    || { cat "$work/nodrv-$rt.err" >&2; fail "no-driver error under $rt"; }
+  bundle "badgpu-$rt" '["/bin/true"]' '["NVIDIA_VISIBLE_DEVICES=5"]' '{}' "$(hook createContainer gpu --host-root "$host")"
+  if run_in "$rt" "badgpu-$rt" "$work/badgpu-$rt" >/dev/null; then fail "a missing GPU accepted under $rt"; fi
+  grep -q "GPU 5 requested but $host/dev/nvidia5 does not exist" "$work/badgpu-$rt.err" || { cat "$work/badgpu-$rt.err" >&2; fail "missing-GPU error under $rt"; }
+done
+[ -z "$(ls "$work/state" 2>/dev/null | grep -E 'nodrv|badgpu' || true)" ] || fail "ocirun state left by failed creates"
+for d in /sys/fs/cgroup/*/"$cgparent"/{nodrv,badgpu}-*; do [ ! -d "$d" ] || fail "cgroup $d left by a failed create"; done
+pass "gpu asked for without a driver, or a missing GPU: create fails naming the cause, nothing left (ocirun, runc)"
+
 # 4. CDI: a spec generated from the fake host, applied by ocirun from the annotation, gives the same view.
 mkdir -p "$work/cdi"
 "$HOOKS" cdi generate gpu --host-root "$host" -o "$work/cdi/ocirun-gpu.json"
