@@ -69,7 +69,7 @@ public struct Injection: Sendable, Equatable {
 
     /// The CDI container edits with the same effect; `hookPath` is the `ocirun-hooks` executable
     /// that rebuilds the ld cache as a createContainer hook.
-    public func cdiEdits(hookPath: String, devicesOnly: [HostDevice]? = nil, includeDevices: Bool = true) -> CDIContainerEdits {
+    public func cdiEdits(hookPath: String, includeDevices: Bool = true) -> CDIContainerEdits {
         var e = CDIContainerEdits()
         if includeDevices {
             e.deviceNodes = devices.map {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Hooks
+import CDI
 
 @Suite struct GPUSelectionTests {
     @Test func readsTheEnvironmentFirst() throws {
@@ -112,5 +113,25 @@ import Testing
         #expect(ContainerEditor.devicesCgroup(cgroupText: "0::/x\n", mountinfo: mi) == nil)
         // Inside a cgroup namespace the path reads "/": unknown, never the hierarchy's root.
         #expect(ContainerEditor.devicesCgroup(cgroupText: "12:devices:/\n", mountinfo: mi) == nil)
+    }
+}
+
+@Suite struct InjectionCDITests {
+    @Test func editsMatchWhatTheHookDoes() throws {
+        var inj = Injection()
+        inj.library(HostLibrary(soname: "libcuda.so.1", linkPath: "/usr/lib/libcuda.so.1", realPath: "/usr/lib/libcuda.so.535.1.2",
+                                local: "/fake/usr/lib/libcuda.so.535.1.2"), into: "/.ocirun/gpu/lib")
+        inj.device(HostDevice(path: "/dev/nvidia0", local: "/fake/dev/nvidia0", type: "c", major: 195, minor: 0, mode: 0o666))
+        inj.bind(host: "/run/sock", local: "/fake/run/sock", container: "/run/sock", readOnly: false)
+        let e = inj.cdiEdits(hookPath: "/usr/bin/ocirun-hooks")
+        #expect(e.mounts?.map(\.containerPath) == ["/.ocirun", "/.ocirun/gpu/lib/libcuda.so.535.1.2", "/run/sock"])
+        #expect(e.mounts?[0].type == "tmpfs")
+        #expect(e.mounts?[1].hostPath == "/fake/usr/lib/libcuda.so.535.1.2")
+        #expect(e.mounts?[1].options == ["ro", "nosuid", "nodev", "bind"])
+        #expect(e.mounts?[2].options == ["nosuid", "nodev", "bind"])
+        #expect(e.deviceNodes == [CDIDeviceNode(path: "/dev/nvidia0", hostPath: "/fake/dev/nvidia0", type: "c", major: 195, minor: 0,
+                                                fileMode: 0o666, permissions: "rwm")])
+        #expect(e.hooks?.first?.args == ["ocirun-hooks", "ldcache", "--link", "/.ocirun/gpu/lib/libcuda.so.1=libcuda.so.535.1.2", "/.ocirun/gpu/lib"])
+        try e.validate()
     }
 }
