@@ -16,6 +16,7 @@ echo "== swift build (debug)"
 swift build
 echo "== swift test"
 swift test
+bash scripts/test-hooks.sh   # HPC hooks end to end: fake host, gpu/ib/mpi under ocirun, runc, crun; CDI
 echo "== static release build"
 bash scripts/build.sh
 echo "== conformance (ocirun)"

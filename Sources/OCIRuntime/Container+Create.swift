@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CDI
 import CLinux
 import JSON
 import LinuxSystem
@@ -42,9 +43,13 @@ extension Container {
         do { configBytes = try Files.read(configPath) } catch {
             throw RuntimeError(.invalidArgument, "load bundle \(bundle)", cause: error)
         }
-        let spec: Spec
+        var spec: Spec
         do { spec = try JSONDecoding.decodeMapped(Spec.self, from: configBytes) } catch {
             throw RuntimeError(.invalidArgument, "load config.json", cause: error)
+        }
+        // CDI 1.1.0: the container edits of devices named in cdi.k8s.io/* annotations (Sources/CDI).
+        do { spec = try CDI.applyAnnotatedDevices(to: spec) } catch {
+            throw RuntimeError(.invalidArgument, "apply CDI devices", cause: error)
         }
         let plan: ContainerPlan
         do { plan = try ContainerPlan.make(spec: spec, bundle: bundle) } catch {
