@@ -371,6 +371,6 @@ extension FileDescriptor {
     /// Writes `text` to stderr.
     static func standardError(_ text: String) {
         var t = text
-        t.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
+        t.withUTF8 { b in _ = Glibc.write(2, b.baseAddress, b.count) }
     }
 }
