@@ -164,6 +164,7 @@ public enum CgroupResources {
                 guard let dir = cg.unifiedPath else { continue }
                 try write(dir, wr)
             }
+            try installDeviceFilter(r.devices ?? [], on: cg, strict: true)
             return
         }
         for wr in try v1Writes(r, devices: devices) {
@@ -184,6 +185,8 @@ public enum CgroupResources {
                 try write(dir, CgroupWrite(controller: "unified", file: k, value: v))
             }
         }
+        // Hybrid: the cgroup2 group gets the device program too (both filters apply).
+        try installDeviceFilter(r.devices ?? [], on: cg, strict: false)
     }
 
     /// `update`: the given resources only (devices untouched unless given). On v1, a memory
@@ -192,6 +195,7 @@ public enum CgroupResources {
         if cg.isV2 {
             guard let dir = cg.unifiedPath else { return }
             for wr in try v2Writes(r) { try write(dir, wr) }
+            if let d = r.devices { try installDeviceFilter(d, on: cg, strict: true) }
             return
         }
         var writes = try v1Writes(r, includeDevices: r.devices != nil)
@@ -208,6 +212,7 @@ public enum CgroupResources {
             }
             try write(dir, wr)
         }
+        if let d = r.devices { try installDeviceFilter(d, on: cg, strict: false) }
     }
 
     static func write(_ dir: String, _ w: CgroupWrite) throws {
