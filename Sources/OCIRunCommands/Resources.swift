@@ -15,18 +15,18 @@ struct Update: ParsableCommand {
     @Option(name: [.customShort("r"), .long], help: "A JSON file of linux.resources ('-' reads stdin).") var resources: String?
     @Option(name: .customLong("blkio-weight"), help: "Block IO weight (10-1000).") var blkioWeight: UInt16?
     @Option(name: .customLong("cpu-period"), help: "CFS period in microseconds.") var cpuPeriod: UInt64?
-    @Option(name: .customLong("cpu-quota"), help: "CFS quota in microseconds (-1: unlimited).") var cpuQuota: Int64?
+    @Option(name: .customLong("cpu-quota"), parsing: .unconditional, help: "CFS quota in microseconds (-1: unlimited).") var cpuQuota: Int64?
     @Option(name: [.customLong("cpu-share"), .customLong("cpu-shares")], help: "CPU shares (relative weight).") var cpuShares: UInt64?
     @Option(name: .customLong("cpu-rt-period"), help: "Realtime period in microseconds.") var cpuRtPeriod: UInt64?
-    @Option(name: .customLong("cpu-rt-runtime"), help: "Realtime runtime in microseconds.") var cpuRtRuntime: Int64?
+    @Option(name: .customLong("cpu-rt-runtime"), parsing: .unconditional, help: "Realtime runtime in microseconds.") var cpuRtRuntime: Int64?
     @Option(name: .customLong("cpuset-cpus"), help: "CPUs to use (e.g. 0-3,8).") var cpusetCpus: String?
     @Option(name: .customLong("cpuset-mems"), help: "Memory nodes to use.") var cpusetMems: String?
-    @Option(name: .customLong("kernel-memory"), help: "Kernel memory limit (cgroup v1 only).") var kernelMemory: String?
-    @Option(name: .customLong("kernel-memory-tcp"), help: "Kernel TCP buffer memory limit (cgroup v1 only).") var kernelMemoryTCP: String?
-    @Option(name: .long, help: "Memory limit.") var memory: String?
-    @Option(name: .customLong("memory-reservation"), help: "Memory soft limit.") var memoryReservation: String?
-    @Option(name: .customLong("memory-swap"), help: "Memory plus swap limit.") var memorySwap: String?
-    @Option(name: .customLong("pids-limit"), help: "Maximum number of processes (0 or -1: unlimited).") var pidsLimit: Int64?
+    @Option(name: .customLong("kernel-memory"), parsing: .unconditional, help: "Kernel memory limit (cgroup v1 only).") var kernelMemory: String?
+    @Option(name: .customLong("kernel-memory-tcp"), parsing: .unconditional, help: "Kernel TCP buffer memory limit (cgroup v1 only).") var kernelMemoryTCP: String?
+    @Option(name: .long, parsing: .unconditional, help: "Memory limit.") var memory: String?
+    @Option(name: .customLong("memory-reservation"), parsing: .unconditional, help: "Memory soft limit.") var memoryReservation: String?
+    @Option(name: .customLong("memory-swap"), parsing: .unconditional, help: "Memory plus swap limit.") var memorySwap: String?
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: "Maximum number of processes (0 or -1: unlimited).") var pidsLimit: Int64?
     @Option(name: .customLong("l3-cache-schema"), help: "Intel RDT L3 cache schema (needs resctrl).") var l3CacheSchema: String?
     @Option(name: .customLong("mem-bw-schema"), help: "Intel RDT memory bandwidth schema (needs resctrl).") var memBwSchema: String?
 
