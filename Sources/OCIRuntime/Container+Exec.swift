@@ -219,6 +219,7 @@ enum ExecProcess {
             if chdir(process.cwd) != 0 { throw SystemError("chdir", process.cwd) }
             let args = process.args ?? []
             let exe = try InitProcess.lookPath(args[0], env: env)
+            try LSM.setExecLabels(process)
             if nnp { try retrying("prctl(PR_SET_NO_NEW_PRIVS)") { ocirun_set_no_new_privs() } }
             if let sc = seccomp, nnp { _ = try sc.load() }
             try channel.send(.ready)
