@@ -45,7 +45,7 @@ struct Update: ParsableCommand {
                 if path == "-" { bytes = try FileDescriptor(dup(0)).readAll() } else {
                     bytes = try withContextLocal("read \(path)") { try Files.read(Files.absolute(path)) }
                 }
-                r = try withContextLocal("parse resources") { try JSONDecoding.decode(LinuxResources.self, from: bytes) }
+                r = try withContextLocal("parse resources") { try JSONDecoding.decodeMapped(LinuxResources.self, from: bytes) }
             }
             try UpdateFlags.merge(into: &r, memory: memory, reservation: memoryReservation, swap: memorySwap,
                                   kernel: kernelMemory, kernelTCP: kernelMemoryTCP)

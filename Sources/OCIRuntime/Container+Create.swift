@@ -43,7 +43,7 @@ extension Container {
             throw RuntimeError(.invalidArgument, "load bundle \(bundle)", cause: error)
         }
         let spec: Spec
-        do { spec = try JSONDecoding.decode(Spec.self, from: configBytes) } catch {
+        do { spec = try JSONDecoding.decodeMapped(Spec.self, from: configBytes) } catch {
             throw RuntimeError(.invalidArgument, "load config.json", cause: error)
         }
         let plan: ContainerPlan

@@ -195,8 +195,7 @@ enum Rootfs {
     /// mknod inside the rootfs; in a user namespace (no mknod) the host's node is bind-mounted.
     static func createDevice(root: SafeRoot, _ d: LinuxDevice, userns: Bool, strict: Bool = false) throws {
         let path = Files.clean(d.path)
-        let parentPath = "/" + path.split(separator: "/").dropLast().joined(separator: "/")
-        let name = String(path.split(separator: "/").last ?? "")
+        let (parentPath, name) = Files.splitParent(path)
         _ = try root.makeDirectories(parentPath)
         let parent = try root.open(parentPath, O_DIRECTORY | O_RDONLY)
         let kind: mode_t

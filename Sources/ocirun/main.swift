@@ -8,6 +8,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     let (globals, rest) = try GlobalOptions.parse(arguments)
     globalOptions = globals
+    if let body = FastPath.command(rest) { body() }
     var command = try OCIRun.parseAsRoot(rest)
     try command.run()
 } catch {
