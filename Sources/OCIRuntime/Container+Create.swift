@@ -97,7 +97,13 @@ extension Container {
             let selfCgroup = (try? Files.readString("/proc/self/cgroup")) ?? ""
             let cg = ContainerCgroup.resolve(layout: layout, cgroupsPath: cgroupsPath, selfCgroup: selfCgroup)
             if options.rootless {
-                cgroup = nil   // rootless: only delegated cgroups could be used; none are assumed.
+                // Rootless: only the hierarchies delegated to the caller; none is no error.
+                let own = cg.delegated()
+                if !own.paths.isEmpty {
+                    try own.create()
+                    cgroup = own
+                    try CgroupResources.applyDelegated(spec.linux?.resources, to: own)
+                }
             } else {
                 try cg.create()
                 cgroup = cg
