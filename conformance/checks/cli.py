@@ -81,7 +81,9 @@ def counter(c):
 @register("cli_pause_resume", "pause freezes the container (no progress, status paused); resume thaws it")
 def cli_pause(env, rt):
     with container(env, rt) as c:
-        c.args("/bin/sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; usleep 20000; done")
+        # Written to a temp file and renamed: a freeze between the truncation and the write of
+        # `echo > file` would leave the file empty and read as no progress.
+        c.args("/bin/sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; usleep 20000; done")
         c.must_create()
         c.must_start()
         c.wait_status("running", 5)
