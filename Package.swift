@@ -30,8 +30,9 @@ let package = Package(
         .target(name: "OCIRuntime", dependencies: ["OCISpec", "JSON", "LinuxSystem", "CLinux", "CCap", "CSeccomp"]),
 
         // Singularity images and HPC hooks.
+        .target(name: "SIFFormat", dependencies: []),
         .target(name: "SIFBundle", dependencies: [
-            "JSON",
+            "SIFFormat", "JSON",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
