@@ -31,15 +31,23 @@ let package = Package(
 
         // Singularity images and HPC hooks.
         .target(name: "SIFFormat", dependencies: []),
+        // squashfs written and read in-process (libsquashfs, squashfs-tools-ng) and loop devices.
+        .target(name: "CSquashfs", linkerSettings: [
+            .linkedLibrary("squashfs"), .linkedLibrary("zstd"), .linkedLibrary("lz4"),
+            .linkedLibrary("lzma"), .linkedLibrary("z"),
+        ]),
         .target(name: "SIFBundle", dependencies: [
             "SIFFormat", "JSON",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
 
+        // SIF images as bundles: mount/umount, build, run by annotation (no cryptography here).
+        .target(name: "SIFMount", dependencies: ["SIFFormat", "CSquashfs", "JSON", "OCISpec"]),
+
         // The command line: one ParsableCommand per verb, and a one-file executable.
         .target(name: "OCIRunCommands", dependencies: [
-            "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle",
+            "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle", "SIFMount",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ocirun", dependencies: ["OCIRunCommands"]),
