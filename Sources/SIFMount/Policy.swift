@@ -121,6 +121,8 @@ public enum SIFAnnotationRootfs {
     public static func mount(annotations: [String: String], readonly: Bool, rootfs: String, stateDir: String,
                              verifier: (any SIFImageVerifier)?) throws -> [String] {
         guard let named = annotations[imageAnnotation] else { return [] }
+        // CRI passes pod annotations to the pod's sandbox (pause) container too: it keeps its image.
+        if annotations["io.kubernetes.cri.container-type"] == "sandbox" { return [] }
         guard named.hasPrefix("/") else {
             throw SIFError(.invalidArgument, "annotation \(imageAnnotation): \"\(named)\" is not an absolute path")
         }
