@@ -60,6 +60,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCISpec", "JSON"]),
+        .testTarget(name: "SIFMountTests", dependencies: ["SIFMount", "SIFFormat", "OCISpec", "JSON"]),
     ],
     swiftLanguageModes: [.v5]
 )
