@@ -1,4 +1,5 @@
 import ArgumentParser
+import JSON
 import SIFBundle
 import SIFMount
 
@@ -50,7 +51,7 @@ struct SIFUmountCommand: ParsableCommand {
     }
 }
 
-/// `ocirun sif build [--time N] [--compressor C] [--sign-key KEY] ROOTFS IMAGE`.
+/// `ocirun sif build [--time N] [--compressor C] [--keep-owners] [--oci-config FILE] [--sign-key KEY] ROOTFS IMAGE`.
 struct SIFBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
@@ -72,6 +73,9 @@ struct SIFBuildCommand: ParsableCommand {
     @Flag(name: .customLong("keep-owners"), help: "Record the files' owners instead of 0:0.")
     var keepOwners = false
 
+    @Option(name: .customLong("oci-config"), help: "An OCI image config (JSON: config.Env, Entrypoint, Cmd, WorkingDir, User, Labels) to store in the image for `sif mount`.")
+    var ociConfig: String?
+
     @Option(name: .customLong("sign-key"), help: "Sign the image with this PEM private key (ed25519 or ECDSA).")
     var signKey: String?
 
@@ -90,6 +94,13 @@ struct SIFBuildCommand: ParsableCommand {
             o.time = time
             o.compressor = compressor
             o.keepOwners = keepOwners
+            if let ociConfig {
+                let bytes = try readFileBytes(ociConfig, limit: 4 << 20)
+                guard case .object(let doc)? = try? JSONValue.parse(bytes), doc["config"]?.objectValue != nil else {
+                    throw SIFError(.invalidArgument, "--oci-config \(ociConfig): not an OCI image config (a JSON object with a \"config\" object)")
+                }
+                o.ociConfig = bytes
+            }
             try SIFBuilder.build(rootfs: rootfs, output: image, options: o)
             if let signKey {
                 let k = try SIFPrivateKey.load(path: signKey)

@@ -20,13 +20,22 @@ public struct SIFRootfsSource: Sendable {
     /// For an OCI-SIF: the OCI image config (JSON) named by the manifest.
     public var ociConfig: JSONValue?
 
+    /// The name of the generic JSON object holding an OCI image config in images `sif build` made.
+    public static let ociConfigName = "oci-config.json"
+
     /// Finds the rootfs of `image` (at `path`, for messages).
     public static func locate(_ image: SIFImage, path: String) throws -> SIFRootfsSource {
         if let p = image.primaryPartition {
             guard p.fsType == .squashfs else {
                 throw SIFError(.unsupported, "\(path): \(p.label): the primary partition is \(p.fsType?.description ?? "not a file system"), only squashfs can be mounted")
             }
-            return SIFRootfsSource(kind: .partition, objectID: p.id, offset: p.offset, size: p.size, ociConfig: nil)
+            // `ocirun sif build --oci-config` stores the image config beside the partition.
+            var config: JSONValue?
+            if let group = p.groupID, let c = image.descriptors(.dataType(.genericJSON), .groupID(group))
+                .first(where: { $0.name == ociConfigName }) {
+                config = try json(image, c, path: path)
+            }
+            return SIFRootfsSource(kind: .partition, objectID: p.id, offset: p.offset, size: p.size, ociConfig: config)
         }
         if let index = image.descriptors(.dataType(.ociRootIndex)).first {
             return try locateOCI(image, index: index, path: path)

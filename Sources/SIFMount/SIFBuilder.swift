@@ -7,7 +7,7 @@ import SIFFormat
 
 /// Builds a SIF image around a squashfs of a directory: the header, a descriptor table of 48
 /// slots (as sylabs writes), and the squashfs as the primary system partition (object 1, group 1),
-/// aligned to 4 KiB. The same directory and options give the same bytes: the times are
+/// aligned to 4 KiB, optionally followed by an OCI image config (object 2, group 1). The same directory and options give the same bytes: the times are
 /// `time` (default 0) and the UUID is derived from the partition's content.
 public enum SIFBuilder {
     /// What `build` makes.
@@ -20,6 +20,9 @@ public enum SIFBuilder {
         public var arch: String = SIFBuilder.hostArch
         /// Keep the files' owners instead of recording 0:0.
         public var keepOwners = false
+        /// An OCI image config (JSON) stored as a generic JSON object named `oci-config.json` in
+        /// the partition's group; `sif mount` takes the process from it.
+        public var ociConfig: [UInt8]?
         public init() {}
     }
 
@@ -82,6 +85,16 @@ public enum SIFBuilder {
         let part = SIFDescriptor(slot: 0, dataType: .partition, id: 1, groupID: 1, link: .none,
                                  offset: partOffset, size: size, sizeWithPadding: size + (partOffset - dataOffset),
                                  time: options.time, extra: extra.bytes)
+        var descriptors = [part]
+        var dataSize = part.sizeWithPadding
+        if let config = options.ociConfig {
+            let at = partOffset + size
+            try writeAll(dst, config, at: at, path: tmp)
+            descriptors.append(SIFDescriptor(slot: 1, dataType: .genericJSON, id: 2, groupID: 1, link: .none,
+                                             offset: at, size: Int64(config.count), sizeWithPadding: Int64(config.count),
+                                             time: options.time, name: SIFRootfsSource.ociConfigName))
+            dataSize += Int64(config.count)
+        }
         var header = try SIFHeader(bytes: [UInt8](repeating: 0, count: 32) + SIFLayout.magic + SIFLayout.version
                                    + [UInt8](repeating: 0, count: SIFLayout.headerSize - 45))
         header.rawLaunchScript = Array("#!/usr/bin/env run-singularity\n".utf8)
@@ -89,16 +102,16 @@ public enum SIFBuilder {
         header.uuid = hash.uuid()
         header.createdAt = options.time
         header.modifiedAt = options.time
-        header.descriptorsFree = Int64(descriptorSlots - 1)
+        header.descriptorsFree = Int64(descriptorSlots - descriptors.count)
         header.descriptorsTotal = Int64(descriptorSlots)
         header.descriptorsOffset = descOffset
         header.descriptorsSize = Int64(descriptorSlots * SIFLayout.descriptorSize)
         header.dataOffset = dataOffset
-        header.dataSize = part.sizeWithPadding
+        header.dataSize = dataSize
 
         var front = header.encoded()
         front += [UInt8](repeating: 0, count: Int(descOffset) - front.count)
-        front += part.encoded()
+        for d in descriptors { front += d.encoded() }
         front += [UInt8](repeating: 0, count: Int(partOffset) - front.count)
         try writeAll(dst, front, at: 0, path: tmp)
         guard fsync(dst) == 0 else { throw SIFError(.io, "fsync \(tmp): \(errnoText())") }

@@ -435,3 +435,37 @@ extension Integration {
         }
     }
 }
+
+extension Integration.SIF {
+    @Test("sif build --oci-config stores the image config beside the partition; sif mount runs its Entrypoint + Cmd")
+    func buildWithOCIConfig() throws {
+        let sb = try Sandbox(writeConfig: false)
+        let configFile = sb.dir + "/image-config.json"
+        try #"{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/bin/sh","-c"],"Cmd":["echo \"$GREETING from $(pwd)\""],"Env":["GREETING=hello"],"WorkingDir":"/tmp","Labels":{"org.example.team":"hpc"}}}"#
+            .write(toFile: configFile, atomically: false, encoding: .utf8)
+        try SIFTools.addMountPoints(sb)
+        let image = sb.dir + "/oci.sif"
+        let build = try Spawn.run([sb.ocirun, "sif", "build", "--oci-config", configFile, sb.rootfs, image], scratch: sb.dir, timeout: 60)
+        try #require(build.status == 0, "sif build: \(build)")
+        let list = try Spawn.run([try SIFTools.require("siftool"), "list", image], scratch: sb.dir)
+        #expect(list.stdout.contains("FS (Squashfs/*System/amd64)") && list.stdout.contains("JSON.Generic"), "\(list.stdout)")
+
+        let bundle = sb.dir + "/sifbundle"
+        let mount = try sb.ocirunCommand(["sif", "mount", image, bundle], globals: [])
+        try #require(mount.status == 0, "sif mount: \(mount)")
+        var config = try SIFTools.readJSON(bundle + "/config.json")
+        #expect(getting(config, ["process", "args"]) as? [String] == ["/bin/sh", "-c", "echo \"$GREETING from $(pwd)\""])
+        #expect(getting(config, ["process", "cwd"]) as? String == "/tmp")
+        #expect(getting(config, ["annotations", "org.example.team"]) as? String == "hpc")
+        config = setting(config, ["linux", "cgroupsPath"][...], sb.cgroupsPath) as! [String: Any]
+        try SIFTools.writeJSON(config, bundle + "/config.json")
+        let run = try sb.ocirunCommand(["run", "--bundle", bundle, sb.newID()])
+        #expect(run.stdout == "hello from /tmp\n", "\(run)")
+        #expect(try sb.ocirunCommand(["sif", "umount", bundle], globals: []).status == 0)
+        try SIFTools.expectNothingLeft(sb.dir, image: image, scratch: sb.dir, "after sif umount")
+
+        let bad = try Spawn.run([sb.ocirun, "sif", "build", "--oci-config", sb.rootfs + "/etc/passwd", sb.rootfs, sb.dir + "/bad.sif"], scratch: sb.dir)
+        #expect(bad.status == 1 && bad.stderr.contains("not an OCI image config"), "\(bad)")
+        #expect(!FileManager.default.fileExists(atPath: sb.dir + "/bad.sif"))
+    }
+}
