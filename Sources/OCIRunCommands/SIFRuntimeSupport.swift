@@ -6,12 +6,15 @@ import SIFMount
 /// Checks a SIF image against a policy's keys with SIFBundle's verifier (what
 /// `ocirun sif verify --key …` does). The mount side only sees `SIFImageVerifier`.
 struct SIFPolicyVerifier: SIFImageVerifier {
-    func verify(image: String, policy: SIFPolicy) throws {
+    func verify(image: String, path: String, policy: SIFPolicy) throws {
         let keys: [SIFPublicKey]
         do { keys = try policy.keys.flatMap { try SIFPublicKey.load(path: $0) } } catch let e as SIFError {
             throw e.prefixed("SIF policy \(policy.path)")
         }
-        let report = try SIFImage(path: image).verify(keys: keys, legacy: policy.legacy)
+        let report: SIFVerificationReport
+        do { report = try SIFImage(path: path).verify(keys: keys, legacy: policy.legacy) } catch let e as SIFError {
+            throw e.prefixed("SIF image \(image)")
+        }
         guard report.isVerified else {
             let why = report.signatures.isEmpty ? "the image is not signed"
                 : report.problems.isEmpty ? "no signature by a key of the policy" : report.problems.joined(separator: "; ")

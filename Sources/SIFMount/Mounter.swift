@@ -41,8 +41,10 @@ public enum SIFMounter {
 
     /// Mounts the rootfs of `imagePath` at `target` (an existing empty directory). `workDir`
     /// (made, then removed on unmount) holds the overlay layers when `writable`.
+    /// `openPath` (default `imagePath`) is what is opened, e.g. `/proc/self/fd/N` of the
+    /// descriptor an image was verified through; `imagePath` is what messages and the record name.
     public static func mount(imagePath: String, source: SIFRootfsSource, at target: String, writable: Bool,
-                             workDir: String, method: Method = defaultMethod) throws -> SIFMountRecord {
+                             workDir: String, method: Method = defaultMethod, openPath: String? = nil) throws -> SIFMountRecord {
         var record = SIFMountRecord(image: imagePath, method: method.rawValue)
         do {
             var lower = target
@@ -62,7 +64,7 @@ public enum SIFMounter {
             }
             switch method {
             case .kernel:
-                record.loopDevice = try mountKernel(imagePath, source: source, at: lower)
+                record.loopDevice = try mountKernel(imagePath, openPath: openPath ?? imagePath, source: source, at: lower)
             case .squashfuse:
                 try mountFuse(imagePath, source: source, at: lower)
             }
@@ -84,8 +86,8 @@ public enum SIFMounter {
         }
     }
 
-    static func mountKernel(_ imagePath: String, source: SIFRootfsSource, at target: String) throws -> String {
-        let fd = open(imagePath, O_RDONLY | O_CLOEXEC)
+    static func mountKernel(_ imagePath: String, openPath: String, source: SIFRootfsSource, at target: String) throws -> String {
+        let fd = open(openPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SIFError(.io, "open \(imagePath): \(errnoText())") }
         defer { close(fd) }
         var err = [CChar](repeating: 0, count: 512)

@@ -88,9 +88,10 @@ public struct SIFPolicy: Sendable, Equatable {
 /// Checks an image against policies: implemented where the signature code lives (the
 /// commands), so that mounting does not depend on cryptography.
 public protocol SIFImageVerifier: Sendable {
-    /// Throws a `SIFError` naming the image and the reason when `image` does not verify under
-    /// `policy` (its keys, legacy setting).
-    func verify(image: String, policy: SIFPolicy) throws
+    /// Throws a `SIFError` naming `image` and the reason when the image does not verify under
+    /// `policy` (its keys, legacy setting). The bytes are read from `path` (`/proc/self/fd/N` of
+    /// the descriptor the image is then mounted through).
+    func verify(image: String, path: String, policy: SIFPolicy) throws
 }
 
 /// Running a bundle whose config names a SIF image in the annotation `org.ocirun.sif.image`:
@@ -131,6 +132,12 @@ public enum SIFAnnotationRootfs {
         }
         let image = String(cString: resolved)
         free(resolved)
+        // One open file is checked and mounted: renaming another file into place meanwhile
+        // changes nothing.
+        let fd = open(image, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SIFError(.io, "annotation \(imageAnnotation): open \(image): \(errnoText())") }
+        defer { close(fd) }
+        let fdPath = "/proc/self/fd/\(fd)"
         for p in try policies(annotations: annotations) {
             guard p.allows(imageAt: image) else {
                 throw SIFError(.verificationFailed, "SIF image \(image) refused by policy \(p.path): not under an allowed image directory")
@@ -139,15 +146,15 @@ public enum SIFAnnotationRootfs {
             guard let verifier else {
                 throw SIFError(.unsupported, "SIF image \(image): policy \(p.path) requires a signature, but this ocirun cannot verify signatures")
             }
-            try verifier.verify(image: image, policy: p)
+            try verifier.verify(image: image, path: fdPath, policy: p)
         }
         guard geteuid() == 0 else {
             throw SIFError(.unsupported, "SIF image \(image): running an image by annotation needs root (loop device and squashfs mount); use `ocirun sif mount` for rootless bundles")
         }
-        let sif = try SIFImage(path: image)
+        let sif = try SIFImage(path: fdPath)
         let source = try SIFRootfsSource.locate(sif, path: image)
         let record = try SIFMounter.mount(imagePath: image, source: source, at: rootfs, writable: !readonly,
-                                          workDir: stateDir + "/sif-overlay", method: .kernel)
+                                          workDir: stateDir + "/sif-overlay", method: .kernel, openPath: fdPath)
         return record.mounts
     }
 }
