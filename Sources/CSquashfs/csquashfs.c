@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <linux/loop.h>
 
+#include <zlib.h>
+
 #include <sqfs/block.h>
 #include <sqfs/block_processor.h>
 #include <sqfs/block_writer.h>
@@ -140,6 +142,8 @@ typedef struct node {
     size_t nchildren;
     struct node *parent;
     sqfs_inode_generic_t *inode;
+    struct node *link_to;    /* a tar hard link: shares this regular file's data */
+    struct node *next_dead;  /* replaced by a later tar entry of the same name */
     sqfs_u32 inode_num;
     sqfs_u64 inode_ref;
 } node;
@@ -258,7 +262,7 @@ static sqfs_inode_generic_t *make_inode(node *c, char *err, size_t errlen) {
         in->base.type = S_ISFIFO(m) ? SQFS_INODE_FIFO : SQFS_INODE_SOCKET;
         in->data.ipc.nlink = 1;
     } else {
-        seterr(err, errlen, "%s: unsupported file type", c->path);
+        seterr(err, errlen, "%s: unsupported file type", c->name);
     }
     return in;
 }
@@ -302,11 +306,17 @@ static int write_tree(writer *w, node *n, sqfs_u32 total) {
             if (write_tree(w, c, total) != 0) return -1;
             continue;
         }
-        if (!S_ISREG(c->st.st_mode)) {
+        if (S_ISREG(c->st.st_mode) && c->link_to) {
+            sqfs_inode_generic_t *src = c->link_to->inode;
+            size_t sz = sizeof(*src) + (src ? src->payload_bytes_available : 0);
+            c->inode = src ? malloc(sz) : NULL;
+            if (!c->inode) { seterr(w->err, w->errlen, "%s: out of memory", c->name); return -1; }
+            memcpy(c->inode, src, sz);
+        } else if (!S_ISREG(c->st.st_mode)) {
             c->inode = make_inode(c, w->err, w->errlen);
             if (!c->inode) { if (!w->err[0]) seterr(w->err, w->errlen, "out of memory"); return -1; }
         }
-        if (!c->inode) { seterr(w->err, w->errlen, "%s: no inode", c->path); return -1; }
+        if (!c->inode) { seterr(w->err, w->errlen, "%s: no inode", c->name); return -1; }
         if ((r = put_inode(w, c))) { seterr(w->err, w->errlen, "%s: %s", c->path, sqfs_err_text(r)); return -1; }
     }
     r = sqfs_dir_writer_begin(w->dirwr, 0);
@@ -325,9 +335,13 @@ static int write_tree(writer *w, node *n, sqfs_u32 total) {
     return 0;
 }
 
-int csqfs_write_dir(const char *source, const char *output, uint32_t mtime, const char *compressor,
-                    int owner_root, char *err, size_t errlen) {
-    if (err && errlen) err[0] = 0;
+/* The image around a tree: `produce` fills the tree and submits file data to w->proc (after
+ * the superblock and compressor options are in place); the rest (inodes, directories, tables,
+ * superblock) follows from the tree. */
+typedef int (*producer)(writer *w, void *ctx, node **root);
+
+static int build_image(const char *output, uint32_t mtime, const char *compressor, int owner_root,
+                       producer produce, void *ctx, char *err, size_t errlen) {
     int ret = -1, r = 0;
     SQFS_COMPRESSOR cid = SQFS_COMP_GZIP;
     if (compressor && *compressor) {
@@ -335,21 +349,14 @@ int csqfs_write_dir(const char *source, const char *output, uint32_t mtime, cons
         if (id < 0) { seterr(err, errlen, "unknown compressor \"%s\" (gzip, zstd, xz, lz4, lzo)", compressor); return -1; }
         cid = (SQFS_COMPRESSOR)id;
     }
-    node *root = calloc(1, sizeof(*root));
-    if (!root) { seterr(err, errlen, "out of memory"); return -1; }
-    root->path = strdup(source);
-    root->name = strdup("");
-    if (stat(source, &root->st) != 0) { seterr(err, errlen, "stat %s: %s", source, strerror(errno)); node_free(root); return -1; }
-    if (!S_ISDIR(root->st.st_mode)) { seterr(err, errlen, "%s: not a directory", source); node_free(root); return -1; }
-    if (scan(root, err, errlen) != 0) { node_free(root); return -1; }
-
     int fd = open(output, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) { seterr(err, errlen, "create %s: %s", output, strerror(errno)); node_free(root); return -1; }
+    if (fd < 0) { seterr(err, errlen, "create %s: %s", output, strerror(errno)); return -1; }
     fd_file *ff = fd_file_new(fd, 0, 0, 1);
-    if (!ff) { close(fd); node_free(root); seterr(err, errlen, "out of memory"); return -1; }
+    if (!ff) { close(fd); unlink(output); seterr(err, errlen, "out of memory"); return -1; }
     sqfs_file_t *file = &ff->base;
 
     writer w = {.file = file, .next_ino = 1, .mtime = mtime, .owner_root = owner_root, .err = err, .errlen = errlen};
+    node *root = NULL;
     sqfs_super_t super;
     sqfs_compressor_config_t cfg;
     sqfs_compressor_t *cmp = NULL;
@@ -372,7 +379,7 @@ int csqfs_write_dir(const char *source, const char *output, uint32_t mtime, cons
     if (!bw || !frags || !w.idtbl) { r = SQFS_ERROR_ALLOC; goto sqerr; }
     w.proc = sqfs_block_processor_create(block_size, cmp, 1, 16, bw, frags);
     if (!w.proc) { r = SQFS_ERROR_ALLOC; goto sqerr; }
-    if (write_data(&w, root) != 0) goto out;
+    if (produce(&w, ctx, &root) != 0) goto out;
     if ((r = sqfs_block_processor_finish(w.proc))) goto sqerr;
 
     w.im = sqfs_meta_writer_create(file, cmp, SQFS_META_WRITER_KEEP_IN_MEMORY);
@@ -409,7 +416,7 @@ int csqfs_write_dir(const char *source, const char *output, uint32_t mtime, cons
 sqerr:
     seterr(err, errlen, "write squashfs %s: %s", output, sqfs_err_text(r));
 out:
-
+    /* The block processor may hold pointers to file inodes until it is gone. */
     if (w.proc) sqfs_destroy(w.proc);
     if (w.dirwr) sqfs_destroy(w.dirwr);
     if (w.im) sqfs_destroy(w.im);
@@ -422,6 +429,354 @@ out:
     node_free(root);
     if (ret != 0) unlink(output);
     return ret;
+}
+
+static int produce_dir(writer *w, void *ctx, node **root) {
+    *root = ctx;
+    return write_data(w, *root);
+}
+
+int csqfs_write_dir(const char *source, const char *output, uint32_t mtime, const char *compressor,
+                    int owner_root, char *err, size_t errlen) {
+    if (err && errlen) err[0] = 0;
+    node *root = calloc(1, sizeof(*root));
+    if (!root) { seterr(err, errlen, "out of memory"); return -1; }
+    root->path = strdup(source);
+    root->name = strdup("");
+    if (stat(source, &root->st) != 0) { seterr(err, errlen, "stat %s: %s", source, strerror(errno)); node_free(root); return -1; }
+    if (!S_ISDIR(root->st.st_mode)) { seterr(err, errlen, "%s: not a directory", source); node_free(root); return -1; }
+    if (scan(root, err, errlen) != 0) { node_free(root); return -1; }
+    return build_image(output, mtime, compressor, owner_root, produce_dir, root, err, errlen);
+}
+
+/* ---- tar archives (plain or gzip), streamed: file data goes to the image as it is read ---- */
+
+typedef struct {
+    gzFile gz;
+    const char *path;
+    node *root;
+    node *dead;              /* replaced nodes, freed with the tree */
+    char *long_name, *long_link;
+    char *pax_path, *pax_link;
+    int64_t pax_size, pax_uid, pax_gid;
+} tar_reader;
+
+static int tar_read(tar_reader *t, void *buf, size_t len, writer *w) {
+    size_t done = 0;
+    while (done < len) {
+        int n = gzread(t->gz, (char *)buf + done, (unsigned)(len - done > (1u << 30) ? (1u << 30) : len - done));
+        if (n <= 0) {
+            int e = 0;
+            const char *msg = gzerror(t->gz, &e);
+            seterr(w->err, w->errlen, "%s: %s", t->path, n < 0 && e ? msg : "truncated archive");
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static int tar_skip(tar_reader *t, uint64_t len, writer *w) {
+    static char buf[1 << 16];
+    while (len > 0) {
+        size_t n = len > sizeof(buf) ? sizeof(buf) : (size_t)len;
+        if (tar_read(t, buf, n, w) != 0) return -1;
+        len -= n;
+    }
+    return 0;
+}
+
+/* Octal (NUL/space terminated) or GNU base-256 numbers. */
+static int tar_number(const unsigned char *f, size_t len, uint64_t *out) {
+    uint64_t v = 0;
+    if (f[0] & 0x80) {
+        for (size_t i = 1; i < len; i++) { if (v >> 56) return -1; v = (v << 8) | f[i]; }
+        *out = v;
+        return 0;
+    }
+    size_t i = 0;
+    while (i < len && f[i] == ' ') i++;
+    for (; i < len && f[i] >= '0' && f[i] <= '7'; i++) { if (v >> 60) return -1; v = v * 8 + (uint64_t)(f[i] - '0'); }
+    if (i < len && f[i] != 0 && f[i] != ' ') return -1;
+    *out = v;
+    return 0;
+}
+
+static char *tar_string(const unsigned char *f, size_t len) {
+    size_t n = strnlen((const char *)f, len);
+    char *s = malloc(n + 1);
+    if (s) { memcpy(s, f, n); s[n] = 0; }
+    return s;
+}
+
+static int tar_read_text(tar_reader *t, uint64_t size, char **out, writer *w) {
+    if (size > (1u << 20)) { seterr(w->err, w->errlen, "%s: extended header of %llu bytes", t->path, (unsigned long long)size); return -1; }
+    char *buf = malloc((size_t)size + 1);
+    if (!buf) { seterr(w->err, w->errlen, "out of memory"); return -1; }
+    if (tar_read(t, buf, (size_t)size, w) != 0 || tar_skip(t, (512 - size % 512) % 512, w) != 0) { free(buf); return -1; }
+    buf[size] = 0;
+    *out = buf;
+    return 0;
+}
+
+static int pax_parse(tar_reader *t, char *text, size_t len, writer *w) {
+    size_t at = 0;
+    while (at < len) {
+        char *end = NULL;
+        unsigned long rec = strtoul(text + at, &end, 10);
+        if (!end || *end != ' ' || rec == 0 || at + rec > len || text[at + rec - 1] != '\n') {
+            seterr(w->err, w->errlen, "%s: malformed pax header", t->path); return -1;
+        }
+        char *kv = end + 1, *eq = memchr(kv, '=', (size_t)(text + at + rec - 1 - kv));
+        if (eq) {
+            *eq = 0;
+            text[at + rec - 1] = 0;
+            char *val = eq + 1;
+            if (!strcmp(kv, "path")) { free(t->pax_path); t->pax_path = strdup(val); }
+            else if (!strcmp(kv, "linkpath")) { free(t->pax_link); t->pax_link = strdup(val); }
+            else if (!strcmp(kv, "size")) t->pax_size = strtoll(val, NULL, 10);
+            else if (!strcmp(kv, "uid")) t->pax_uid = strtoll(val, NULL, 10);
+            else if (!strcmp(kv, "gid")) t->pax_gid = strtoll(val, NULL, 10);
+        }
+        at += rec;
+    }
+    return 0;
+}
+
+/* The node at `path` (relative, cleaned), made with parents as directories when `create`. */
+static node *tar_lookup(tar_reader *t, const char *path, int create, node **parent_out, const char **leaf_out, writer *w) {
+    node *dir = t->root;
+    const char *p = path;
+    for (;;) {
+        while (*p == '/') p++;
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n == 0) return dir;
+        if ((n == 1 && p[0] == '.')) { p += 1; continue; }
+        if (n == 2 && p[0] == '.' && p[1] == '.') { seterr(w->err, w->errlen, "%s: entry \"%s\" leaves the archive root", t->path, path); return NULL; }
+        if (n > 255) { seterr(w->err, w->errlen, "%s: \"%s\": name too long", t->path, path); return NULL; }
+        int last = 1;
+        for (const char *q = p + n; *q; q++) if (*q != '/') { last = 0; break; }
+        if (last && parent_out) { *parent_out = dir; *leaf_out = p; return NULL; }
+        node *found = NULL;
+        for (size_t i = 0; i < dir->nchildren; i++)
+            if (strlen(dir->children[i]->name) == n && !memcmp(dir->children[i]->name, p, n)) { found = dir->children[i]; break; }
+        if (!found) {
+            if (!create) return NULL;
+            found = calloc(1, sizeof(*found));
+            node **grown = realloc(dir->children, (dir->nchildren + 1) * sizeof(*grown));
+            if (!found || !grown) { free(found); seterr(w->err, w->errlen, "out of memory"); return NULL; }
+            dir->children = grown;
+            dir->children[dir->nchildren++] = found;
+            found->parent = dir;
+            found->name = strndup(p, n);
+            found->st.st_mode = S_IFDIR | 0755;
+        }
+        if (!S_ISDIR(found->st.st_mode)) {
+            if (!create) return NULL;
+            seterr(w->err, w->errlen, "%s: \"%s\": a parent is not a directory", t->path, path); return NULL;
+        }
+        dir = found;
+        p += n;
+    }
+}
+
+static void sort_tree(node *n) {
+    qsort(n->children, n->nchildren, sizeof(node *), cmp_names);
+    for (size_t i = 0; i < n->nchildren; i++) if (S_ISDIR(n->children[i]->st.st_mode)) sort_tree(n->children[i]);
+}
+
+static void bury(tar_reader *t, node *n) {
+    /* Keep replaced nodes (and their subtrees) alive until the block processor is gone. */
+    n->next_dead = t->dead;
+    t->dead = n;
+}
+
+static int produce_tar(writer *w, void *ctx, node **root_out) {
+    tar_reader *t = ctx;
+    *root_out = t->root;
+    unsigned char h[512];
+    int zeros = 0, entries = 0;
+    for (;;) {
+        int n = gzread(t->gz, h, sizeof(h));
+        if (n == 0 && zeros) break;
+        if (n != (int)sizeof(h) && entries == 0 && !zeros) {
+            seterr(w->err, w->errlen, "%s: not a tar archive (%s)", t->path, n < 0 ? "unreadable" : "shorter than one header"); return -1;
+        }
+        if (n == 0) { seterr(w->err, w->errlen, "%s: truncated archive (no end-of-archive blocks)", t->path); return -1; }
+        if (n != (int)sizeof(h)) { seterr(w->err, w->errlen, "%s: truncated archive", t->path); return -1; }
+        entries++;
+        int allzero = 1;
+        for (size_t i = 0; i < sizeof(h); i++) if (h[i]) { allzero = 0; break; }
+        if (allzero) { if (++zeros == 2) break; continue; }
+        zeros = 0;
+        uint64_t sum = 0, want = 0;
+        for (size_t i = 0; i < sizeof(h); i++) sum += (i >= 148 && i < 156) ? ' ' : h[i];
+        if (tar_number(h + 148, 8, &want) != 0 || sum != want) {
+            seterr(w->err, w->errlen, "%s: not a tar archive (header checksum mismatch)", t->path); return -1;
+        }
+        uint64_t mode = 0, uid = 0, gid = 0, size = 0, dmaj = 0, dmin = 0;
+        if (tar_number(h + 100, 8, &mode) || tar_number(h + 108, 8, &uid) || tar_number(h + 116, 8, &gid) ||
+            tar_number(h + 124, 12, &size)) {
+            seterr(w->err, w->errlen, "%s: malformed header numbers", t->path); return -1;
+        }
+        char type = (char)h[156];
+        if (t->pax_size >= 0) size = (uint64_t)t->pax_size;
+        if (type == 'x' || type == 'g' || type == 'L' || type == 'K') {
+            char *text = NULL;
+            if (tar_read_text(t, size, &text, w) != 0) return -1;
+            int r = 0;
+            if (type == 'x') r = pax_parse(t, text, (size_t)size, w);
+            if (type == 'L') { free(t->long_name); t->long_name = text; text = NULL; }
+            if (type == 'K') { free(t->long_link); t->long_link = text; text = NULL; }
+            free(text);
+            if (type == 'g') t->pax_size = -1;
+            if (r) return -1;
+            continue;
+        }
+        if (!memcmp(h + 257, "ustar", 5)) { tar_number(h + 329, 8, &dmaj); tar_number(h + 337, 8, &dmin); }
+        char *name;
+        if (t->pax_path) { name = t->pax_path; t->pax_path = NULL; }
+        else if (t->long_name) { name = t->long_name; t->long_name = NULL; }
+        else {
+            char *base = tar_string(h, 100);
+            char *prefix = !memcmp(h + 257, "ustar", 5) ? tar_string(h + 345, 155) : NULL;
+            if (prefix && *prefix) { name = NULL; if (asprintf(&name, "%s/%s", prefix, base) < 0) name = NULL; free(base); }
+            else name = base;
+            free(prefix);
+        }
+        char *link;
+        if (t->pax_link) { link = t->pax_link; t->pax_link = NULL; }
+        else if (t->long_link) { link = t->long_link; t->long_link = NULL; }
+        else link = tar_string(h + 157, 100);
+        if (t->pax_uid >= 0) uid = (uint64_t)t->pax_uid;
+        if (t->pax_gid >= 0) gid = (uint64_t)t->pax_gid;
+        t->pax_size = t->pax_uid = t->pax_gid = -1;
+        if (!name || !link) { free(name); free(link); seterr(w->err, w->errlen, "out of memory"); return -1; }
+
+        mode_t fmt;
+        switch (type) {
+        case '0': case '\0': case '7': case '1': fmt = S_IFREG; break;
+        case '2': fmt = S_IFLNK; break;
+        case '3': fmt = S_IFCHR; break;
+        case '4': fmt = S_IFBLK; break;
+        case '5': fmt = S_IFDIR; break;
+        case '6': fmt = S_IFIFO; break;
+        default:
+            seterr(w->err, w->errlen, "%s: \"%s\": unsupported tar entry type '%c'", t->path, name, type);
+            free(name); free(link); return -1;
+        }
+        node *parent = NULL;
+        const char *leaf = NULL;
+        node *existing = tar_lookup(t, name, 1, &parent, &leaf, w);
+        if (!parent) {
+            if (existing == t->root && fmt == S_IFDIR) {   /* "./" itself: the root's mode and owner */
+                t->root->st.st_mode = S_IFDIR | (mode & 07777);
+                t->root->st.st_uid = (uid_t)uid; t->root->st.st_gid = (gid_t)gid;
+                free(name); free(link);
+                if (tar_skip(t, (size + 511) / 512 * 512, w) != 0) return -1;
+                continue;
+            }
+            if (!w->err[0]) seterr(w->err, w->errlen, "%s: \"%s\": invalid entry name", t->path, name);
+            free(name); free(link); return -1;
+        }
+        size_t nlen = strlen(leaf);
+        while (nlen && leaf[nlen - 1] == '/') nlen--;
+        node *c = NULL;
+        size_t slot = parent->nchildren;
+        for (size_t i = 0; i < parent->nchildren; i++)
+            if (strlen(parent->children[i]->name) == nlen && !memcmp(parent->children[i]->name, leaf, nlen)) { c = parent->children[i]; slot = i; break; }
+        if (c && S_ISDIR(c->st.st_mode) && fmt == S_IFDIR) {
+            /* A directory entry again (or after its implicit creation): new mode and owner. */
+        } else {
+            node *fresh = calloc(1, sizeof(*fresh));
+            if (!fresh) { free(name); free(link); seterr(w->err, w->errlen, "out of memory"); return -1; }
+            fresh->name = strndup(leaf, nlen);
+            fresh->parent = parent;
+            if (c) { bury(t, c); parent->children[slot] = fresh; }
+            else {
+                node **grown = realloc(parent->children, (parent->nchildren + 1) * sizeof(*grown));
+                if (!grown) { free(fresh->name); free(fresh); free(name); free(link); seterr(w->err, w->errlen, "out of memory"); return -1; }
+                parent->children = grown;
+                parent->children[parent->nchildren++] = fresh;
+            }
+            c = fresh;
+        }
+        c->st.st_mode = fmt | (mode_t)(mode & 07777);
+        c->st.st_uid = (uid_t)uid;
+        c->st.st_gid = (gid_t)gid;
+        c->st.st_rdev = makedev((unsigned)dmaj, (unsigned)dmin);
+        int r = 0;
+        if (type == '2') {
+            c->target = link; link = NULL;
+        } else if (type == '1') {
+            node *dummy_parent = NULL; const char *dummy_leaf = NULL;
+            node *target = NULL;
+            /* Look the target up as a full path (its last component included). */
+            node *dir = tar_lookup(t, link, 0, &dummy_parent, &dummy_leaf, w);
+            (void)dir;
+            if (dummy_parent) {
+                size_t tl = strlen(dummy_leaf);
+                while (tl && dummy_leaf[tl - 1] == '/') tl--;
+                for (size_t i = 0; i < dummy_parent->nchildren; i++)
+                    if (strlen(dummy_parent->children[i]->name) == tl && !memcmp(dummy_parent->children[i]->name, dummy_leaf, tl)) target = dummy_parent->children[i];
+            }
+            while (target && target->link_to) target = target->link_to;
+            if (!target || !S_ISREG(target->st.st_mode) || target == c) {
+                seterr(w->err, w->errlen, "%s: hard link \"%s\" to \"%s\": no such regular file before it", t->path, name, link);
+                r = -1;
+            } else {
+                c->link_to = target;
+                c->st.st_mode = S_IFREG | (target->st.st_mode & 07777);
+            }
+            if (!r) r = tar_skip(t, (size + 511) / 512 * 512, w);
+        } else if (fmt == S_IFREG) {
+            r = sqfs_block_processor_begin_file(w->proc, &c->inode, NULL, 0);
+            if (r) { seterr(w->err, w->errlen, "%s: \"%s\": %s", t->path, name, sqfs_err_text(r)); r = -1; }
+            static char buf[1 << 17];
+            uint64_t left = size;
+            while (!r && left > 0) {
+                size_t chunk = left > sizeof(buf) ? sizeof(buf) : (size_t)left;
+                if (tar_read(t, buf, chunk, w) != 0) { r = -1; break; }
+                int e = sqfs_block_processor_append(w->proc, buf, chunk);
+                if (e) { seterr(w->err, w->errlen, "%s: \"%s\": %s", t->path, name, sqfs_err_text(e)); r = -1; }
+                left -= chunk;
+            }
+            if (!r) {
+                int e = sqfs_block_processor_end_file(w->proc);
+                if (e) { seterr(w->err, w->errlen, "%s: \"%s\": %s", t->path, name, sqfs_err_text(e)); r = -1; }
+            }
+            if (!r) r = tar_skip(t, (512 - size % 512) % 512, w);
+        } else {
+            r = tar_skip(t, (size + 511) / 512 * 512, w);
+        }
+        free(name);
+        free(link);
+        if (r) return -1;
+    }
+    sort_tree(t->root);
+    return 0;
+}
+
+int csqfs_write_tar(const char *archive, const char *output, uint32_t mtime, const char *compressor,
+                    int owner_root, char *err, size_t errlen) {
+    if (err && errlen) err[0] = 0;
+    int fd = open(archive, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { seterr(err, errlen, "open %s: %s", archive, strerror(errno)); return -1; }
+    tar_reader t = {.path = archive, .pax_size = -1, .pax_uid = -1, .pax_gid = -1};
+    t.gz = gzdopen(fd, "rb");
+    if (!t.gz) { close(fd); seterr(err, errlen, "open %s: out of memory", archive); return -1; }
+    gzbuffer(t.gz, 1 << 17);
+    t.root = calloc(1, sizeof(*t.root));
+    if (!t.root) { gzclose(t.gz); seterr(err, errlen, "out of memory"); return -1; }
+    t.root->name = strdup("");
+    t.root->st.st_mode = S_IFDIR | 0755;
+    int r = build_image(output, mtime, compressor, owner_root, produce_tar, &t, err, errlen);
+    /* build_image freed the tree; the replaced nodes are ours. */
+    while (t.dead) { node *n = t.dead; t.dead = n->next_dead; node_free(n); }
+    free(t.long_name); free(t.long_link); free(t.pax_path); free(t.pax_link);
+    gzclose(t.gz);
+    return r;
 }
 
 /* ---- reader ---- */

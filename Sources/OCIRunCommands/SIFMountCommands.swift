@@ -55,9 +55,10 @@ struct SIFUmountCommand: ParsableCommand {
 struct SIFBuildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build a SIF image from a root file system directory.",
+        abstract: "Build a SIF image from a root file system directory or tar archive.",
         discussion: """
-        The directory becomes a squashfs (written in-process) in the image's primary system \
+        ROOTFS is a directory, or a tar archive (plain or gzip: an OCI image layer, `tar -c` \
+        output). It becomes a squashfs (written in-process) in the image's primary system \
         partition. The output is reproducible: entries sorted, owners 0:0 (unless --keep-owners), \
         every time set to --time (default 0), UUID derived from the content; building twice gives \
         the same bytes.
@@ -79,7 +80,7 @@ struct SIFBuildCommand: ParsableCommand {
     @Option(name: .customLong("sign-key"), help: "Sign the image with this PEM private key (ed25519 or ECDSA).")
     var signKey: String?
 
-    @Argument(help: "The root file system directory.")
+    @Argument(help: "The root file system: a directory or a tar archive (plain or gzip).")
     var rootfs: String
 
     @Argument(help: "The SIF image to write (replaced).")

@@ -44,13 +44,21 @@ public enum SIFBuilder {
     static let descriptorSlots = 48
     static let alignment: Int64 = 4096
 
-    /// Writes `output` (replaced atomically) from the directory `rootfs`.
+    /// Writes `output` (replaced atomically) from `rootfs`: a directory, or a tar archive
+    /// (plain or gzip) such as an OCI image layer.
     public static func build(rootfs: String, output: String, options: Options = Options()) throws {
         let tmp = output + ".tmp-\(getpid())"
         let sqfsPath = tmp + ".squashfs"
         defer { unlink(sqfsPath); unlink(tmp) }
-        try SquashfsWriter.write(directory: rootfs, to: sqfsPath, mtime: UInt32(clamping: options.time),
-                                 compressor: options.compressor, keepOwners: options.keepOwners)
+        var rst = stat()
+        guard stat(rootfs, &rst) == 0 else { throw SIFError(.notFound, "\(rootfs): \(errnoText())") }
+        if (rst.st_mode & S_IFMT) == S_IFREG {
+            try SquashfsWriter.write(tar: rootfs, to: sqfsPath, mtime: UInt32(clamping: options.time),
+                                     compressor: options.compressor, keepOwners: options.keepOwners)
+        } else {
+            try SquashfsWriter.write(directory: rootfs, to: sqfsPath, mtime: UInt32(clamping: options.time),
+                                     compressor: options.compressor, keepOwners: options.keepOwners)
+        }
         let src = open(sqfsPath, O_RDONLY | O_CLOEXEC)
         guard src >= 0 else { throw SIFError(.io, "open \(sqfsPath): \(errnoText())") }
         defer { close(src) }

@@ -58,4 +58,13 @@ public enum SquashfsWriter {
         let r = csqfs_write_dir(directory, output, mtime, compressor, keepOwners ? 0 : 1, &err, err.count)
         guard r == 0 else { throw SIFError(.io, String(cString: err)) }
     }
+
+    /// Writes a squashfs of the tar archive (plain or gzip) at `archive` to `output`, with the
+    /// same reproducibility as `write(directory:)`; file data is streamed in archive order.
+    public static func write(tar archive: String, to output: String, mtime: UInt32 = 0,
+                             compressor: String? = nil, keepOwners: Bool = false) throws {
+        var err = [CChar](repeating: 0, count: 1024)
+        let r = csqfs_write_tar(archive, output, mtime, compressor, keepOwners ? 0 : 1, &err, err.count)
+        guard r == 0 else { throw SIFError(.invalidArgument, String(cString: err)) }
+    }
 }

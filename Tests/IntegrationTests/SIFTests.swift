@@ -471,3 +471,62 @@ extension Integration.SIF {
         #expect(!FileManager.default.fileExists(atPath: sb.dir + "/bad.sif"))
     }
 }
+
+extension Integration.SIF {
+    @Test("sif build from a tar archive (plain and gzip) gives the bytes of the directory build; hard links; '..' is refused")
+    func buildFromTar() throws {
+        let sb = try Sandbox(writeConfig: false)
+        try SIFTools.addMountPoints(sb)
+        let tar = try SIFTools.require("tar")
+        // busybox picks its applet by name: a hard link named busybox elsewhere still runs it.
+        #expect(link(sb.rootfs + "/bin/busybox", sb.rootfs + "/etc/busybox") == 0)
+        let plain = sb.dir + "/rootfs.tar", gz = sb.dir + "/rootfs.tar.gz"
+        for (file, z) in [(plain, "-cf"), (gz, "-czf")] {
+            let t = try Spawn.run([tar, "--sort=name", "--numeric-owner", z, file, "-C", sb.rootfs, "."], scratch: sb.dir, timeout: 60)
+            try #require(t.status == 0, "tar: \(t)")
+        }
+        let fromDir = try SIFTools.builtImage(sb, name: "dir.sif")
+        for (file, name) in [(plain, "tar.sif"), (gz, "tgz.sif")] {
+            let out = try Spawn.run([sb.ocirun, "sif", "build", file, sb.dir + "/" + name], scratch: sb.dir, timeout: 60)
+            try #require(out.status == 0, "sif build \(file): \(out)")
+        }
+        // tar --sort=name walks the tree in the order the directory build does; the hard link is
+        // a second inode over the same data either way.
+        #expect(FileManager.default.contentsEqual(atPath: sb.dir + "/tar.sif", andPath: sb.dir + "/tgz.sif"))
+        let dump = try Spawn.run(["/bin/sh", "-c", "\"$0\" dump 1 \"$1\" > \"$2\" && unsquashfs -lls \"$2\"",
+                                  try SIFTools.require("siftool"), sb.dir + "/tar.sif", sb.dir + "/tar.squashfs"], scratch: sb.dir, timeout: 60)
+        #expect(dump.status == 0, "\(dump)")
+        let hard = dump.stdout.split(separator: "\n").first { $0.hasSuffix("squashfs-root/etc/busybox") } ?? ""
+        #expect(hard.hasPrefix("-rwx"), "hard link listed as a regular file: \(hard)")
+        #expect(FileManager.default.contentsEqual(atPath: sb.dir + "/tar.sif", andPath: fromDir), "tar and directory builds differ")
+        let dirDump = try Spawn.run(["/bin/sh", "-c", "\"$0\" dump 1 \"$1\" > \"$2\" && unsquashfs -lls \"$2\"",
+                                     try SIFTools.require("siftool"), fromDir, sb.dir + "/dir.squashfs"], scratch: sb.dir, timeout: 60)
+        #expect(dump.stdout.replacingOccurrences(of: "tar.squashfs", with: "") == dirDump.stdout.replacingOccurrences(of: "dir.squashfs", with: ""),
+                "the tar and directory images list the same files")
+
+        // It runs: busybox through the hard link.
+        let bundle = sb.dir + "/sifbundle"
+        let mount = try sb.ocirunCommand(["sif", "mount", sb.dir + "/tgz.sif", bundle], globals: [])
+        try #require(mount.status == 0, "sif mount: \(mount)")
+        var config = try SIFTools.readJSON(bundle + "/config.json")
+        config = setting(config, ["process", "args"][...], ["/etc/busybox", "echo", "from a tar layer"]) as! [String: Any]
+        config = setting(config, ["linux", "cgroupsPath"][...], sb.cgroupsPath) as! [String: Any]
+        try SIFTools.writeJSON(config, bundle + "/config.json")
+        let run = try sb.ocirunCommand(["run", "--bundle", bundle, sb.newID()])
+        #expect(run.stdout == "from a tar layer\n", "\(run)")
+        #expect(try sb.ocirunCommand(["sif", "umount", bundle], globals: []).status == 0)
+        try SIFTools.expectNothingLeft(sb.dir, image: sb.dir + "/tgz.sif", scratch: sb.dir, "after sif umount")
+
+        // An archive entry above its root, and a file that is not a tar archive: clear errors, no output.
+        try FileManager.default.createDirectory(atPath: sb.dir + "/evil/sub", withIntermediateDirectories: true)
+        try "x".write(toFile: sb.dir + "/evil/x", atomically: false, encoding: .utf8)
+        let mk = try Spawn.run(["/bin/sh", "-c", "cd \"$1/evil/sub\" && \"$0\" -P -cf ../../evil.tar ../x", tar, sb.dir], scratch: sb.dir)
+        try #require(mk.status == 0, "\(mk)")
+        let evil = try Spawn.run([sb.ocirun, "sif", "build", sb.dir + "/evil.tar", sb.dir + "/evil.sif"], scratch: sb.dir)
+        #expect(evil.status == 1 && evil.stderr.contains("entry \"../x\" leaves the archive root"), "\(evil)")
+        let notTar = try Spawn.run([sb.ocirun, "sif", "build", sb.rootfs + "/etc/passwd", sb.dir + "/bad.sif"], scratch: sb.dir)
+        #expect(notTar.status == 1 && notTar.stderr.contains("not a tar archive"), "\(notTar)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: sb.dir).filter { $0.hasPrefix("evil.sif") || $0.hasPrefix("bad.sif") }
+        #expect(left.isEmpty, "\(left)")
+    }
+}

@@ -13,6 +13,12 @@
 int csqfs_write_dir(const char *source, const char *output, uint32_t mtime, const char *compressor,
                     int owner_root, char *err, size_t errlen);
 
+/* The same from a tar archive (plain or gzip-compressed; ustar, pax and GNU long names; hard
+ * links share data; directories missing from the archive are made 0755). Entries that would
+ * leave the root ("..") and unsupported types (sparse files) are errors. */
+int csqfs_write_tar(const char *archive, const char *output, uint32_t mtime, const char *compressor,
+                    int owner_root, char *err, size_t errlen);
+
 /* A squashfs inside a file at a byte offset (a SIF partition), opened for reading. */
 typedef struct csqfs_image csqfs_image;
 
