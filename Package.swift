@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ocirun", targets: ["ocirun"]),
+        .executable(name: "ocirun-hooks", targets: ["ocirun-hooks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,7 +28,7 @@ let package = Package(
 
         // The syscall seam and the runtime core.
         .target(name: "LinuxSystem", dependencies: ["CLinux"]),
-        .target(name: "OCIRuntime", dependencies: ["OCISpec", "JSON", "LinuxSystem", "CLinux", "CCap", "CSeccomp"]),
+        .target(name: "OCIRuntime", dependencies: ["OCISpec", "JSON", "LinuxSystem", "CLinux", "CCap", "CSeccomp", "CDI"]),
 
         // Singularity images and HPC hooks.
         .target(name: "SIFFormat", dependencies: []),
@@ -52,6 +53,13 @@ let package = Package(
         ]),
         .executableTarget(name: "ocirun", dependencies: ["OCIRunCommands"]),
 
+        // CDI spec parsing and container edits (used by OCIRuntime's create), and the HPC hooks.
+        .target(name: "CDI", dependencies: ["OCISpec", "JSON", "LinuxSystem"]),
+        .target(name: "Hooks", dependencies: ["CDI", "OCISpec", "JSON", "LinuxSystem", "CLinux"]),
+        .executableTarget(name: "ocirun-hooks", dependencies: [
+            "Hooks", "CDI", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "OCISpec", "LinuxSystem"]),
         .testTarget(name: "SIFBundleTests", dependencies: [
@@ -61,6 +69,7 @@ let package = Package(
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "SIFMountTests", dependencies: ["SIFMount", "SIFFormat", "OCISpec", "JSON"]),
+        .testTarget(name: "HooksTests", dependencies: ["Hooks", "CDI", "OCISpec", "JSON"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,7 +13,7 @@ if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
   mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
 fi
 work=$(mktemp -d)
-trap 'for r in ocirun crun runc; do for id in $(ls "$work/state-$r" 2>/dev/null); do "$(rt $r)" --root "$work/state-$r" delete -f "$id" >/dev/null 2>&1 || true; done; done; rm -rf "$work"' EXIT
+trap 'for r in ocirun crun runc; do for d in state list; do for id in $(ls "$work/$d-$r" 2>/dev/null); do "$(rt $r)" --root "$work/$d-$r" delete -f "$id" >/dev/null 2>&1 || true; done; done; done; rm -rf "$work"' EXIT
 rt() { case $1 in ocirun) echo "$root/.build/release/ocirun";; crun) command -v crun;; runc) command -v runc;; esac; }
 
 b=$work/bundle
@@ -74,6 +74,25 @@ hf killdel \
   "sh -c '$(rt runc) --root $work/state-runc kill k KILL; $(rt runc) --root $work/state-runc delete -f k'"
 cp "$work/config-true.json" config.json
 
+# `list` with 1000 containers in the state directory: one stopped container and 999 copies
+# of its state directory (each runtime's own format).
+for r in ocirun crun runc; do
+  cp "$work/config-sleep.json" config.json
+  "$(rt $r)" --root "$work/list-$r" create l0 >/dev/null
+  "$(rt $r)" --root "$work/list-$r" kill l0 KILL
+done
+sleep 0.3
+for r in ocirun crun runc; do
+  for i in $(seq 1 999); do cp -a "$work/list-$r/l0" "$work/list-$r/l$i"; done
+done
+cp "$work/config-true.json" config.json
+hf list "$(rt ocirun) --root $work/list-ocirun list" "$(rt crun) --root $work/list-crun list" "$(rt runc) --root $work/list-runc list"
+for r in ocirun crun runc; do
+  R[$r-list]=$(rss "$(rt $r)" --root "$work/list-$r" list)
+  for i in $(seq 1 999); do rm -rf "$work/list-$r/l$i"; done
+  "$(rt $r)" --root "$work/list-$r" delete -f l0 >/dev/null 2>&1 || true
+done
+
 # 100 containers started in parallel (10 at a time): wall time and errors.
 par() {
   local r=$1 errs=0 t0 t1
@@ -90,6 +109,7 @@ read -r csd_o csd_c csd_r <<<"$(median "$work/csd.json")"
 read -r ex_o ex_c ex_r <<<"$(median "$work/exec.json")"
 read -r st_o st_c st_r <<<"$(median "$work/state.json")"
 read -r kd_o kd_c kd_r <<<"$(median "$work/killdel.json")"
+read -r ls_o ls_c ls_r <<<"$(median "$work/list.json")"
 ratio() { python3 -c "print('%.2f' % ($1/$2))"; }
 cd "$root"
 {
@@ -106,12 +126,13 @@ cd "$root"
   echo "| exec /bin/true | $ex_o | $ex_c | $ex_r | $(ratio $ex_o $ex_c) | $(ratio $ex_o $ex_r) |"
   echo "| state | $st_o | $st_c | $st_r | $(ratio $st_o $st_c) | $(ratio $st_o $st_r) |"
   echo "| kill+delete | $kd_o | $kd_c | $kd_r | $(ratio $kd_o $kd_c) | $(ratio $kd_o $kd_r) |"
+  echo "| list (1000 containers) | $ls_o | $ls_c | $ls_r | $(ratio $ls_o $ls_c) | $(ratio $ls_o $ls_r) |"
   echo
   echo "Peak RSS (KiB, /usr/bin/time -f %M):"
   echo
   echo "| command | ocirun | crun | runc |"
   echo "|---|---|---|---|"
-  for c in run state exec kill delete; do echo "| $c | ${R[ocirun-$c]} | ${R[crun-$c]} | ${R[runc-$c]} |"; done
+  for c in run state exec kill delete list; do echo "| $c | ${R[ocirun-$c]} | ${R[crun-$c]} | ${R[runc-$c]} |"; done
   echo
   echo "100 containers, 10 in parallel: ocirun ${P_o}s ($E_o errors), crun ${P_c}s ($E_c errors), runc ${P_r}s ($E_r errors)."
 } > docs/performance.md.new

@@ -10,10 +10,13 @@ if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb 2>/de
   mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb || true
 fi
 
+echo "== generated code up to date"
+python3 scripts/gen-json-mapping.py --check
 echo "== swift build (debug)"
 swift build
 echo "== swift test"
 swift test
+bash scripts/test-hooks.sh   # HPC hooks end to end: fake host, gpu/ib/mpi under ocirun, runc, crun; CDI
 echo "== static release build"
 bash scripts/build.sh
 echo "== conformance (ocirun)"

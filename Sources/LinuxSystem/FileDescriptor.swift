@@ -59,4 +59,16 @@ public final class FileDescriptor {
     }
 
     public func writeAll(_ string: String) throws { try writeAll(Array(string.utf8)) }
+
+    /// Writes all of `string` to a descriptor this process does not own (stdout, stderr).
+    /// Unlike `print`, no generic formatting: no protocol-conformance lookups at start-up.
+    public static func write(_ fd: Int32, _ string: String) throws {
+        var s = string
+        try s.withUTF8 { buf in
+            var offset = 0
+            while offset < buf.count {
+                offset += try retrying("write") { Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset) }
+            }
+        }
+    }
 }

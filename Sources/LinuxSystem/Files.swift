@@ -40,14 +40,13 @@ public enum Files {
 
     /// mkdir -p.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
-        if isDirectory(path) { return }
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for comp in path.split(separator: "/") {
-            prefix += "/" + comp
-            if Glibc.mkdir(prefix, mode) != 0 && errno != EEXIST {
-                throw SystemError("mkdir", prefix)
-            }
+        // The leaf first: usually only it is missing (one syscall per cgroup hierarchy).
+        if Glibc.mkdir(path, mode) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+            throw SystemError("mkdir", path)
         }
+        try makeDirectories(String(path[..<slash]), mode: mode)
+        if Glibc.mkdir(path, mode) != 0 && errno != EEXIST { throw SystemError("mkdir", path) }
     }
 
     /// rm -rf, without following symlinks and without crossing into mounts it cannot remove.
@@ -102,5 +101,13 @@ public enum Files {
             parts.append(comp)
         }
         return "/" + parts.joined(separator: "/")
+    }
+
+    /// A cleaned absolute path's parent directory and last component: `/dev/net/tun` →
+    /// (`/dev/net`, `tun`), `/x` → (`/`, `x`), `/` → (`/`, ``).
+    public static func splitParent(_ cleanPath: String) -> (parent: String, name: String) {
+        guard let slash = cleanPath.lastIndex(of: "/") else { return ("/", cleanPath) }
+        let parent = slash == cleanPath.startIndex ? "/" : String(cleanPath[..<slash])
+        return (parent, String(cleanPath[cleanPath.index(after: slash)...]))
     }
 }

@@ -7,6 +7,51 @@ import LinuxSystem
 import OCIRuntime
 import OCISpec
 
+/// The values of `exec`'s flags, whichever parser read them.
+struct ExecValues {
+    var process: String?
+    var detach = false
+    var pidFile: String?
+    var consoleSocket: String?
+    var tty = false
+    var cwd: String?
+    var env: [String] = []
+    var user: String?
+    var cap: [String] = []
+    var noNewPrivs = false
+    var preserveFds = 0
+    var additionalGids: [UInt32] = []
+    var processLabel: String?
+    var apparmor: String?
+    var command: [String] = []
+}
+
+extension Verbs {
+    static func exec(id: String, values v: ExecValues) -> Never {
+        runReportingErrors {
+            let store = try globalOptions.store()
+            let c = try Container.load(id, store: store)
+            let p: OCISpec.Process
+            if let path = v.process {
+                let bytes = try withContextLocal("read process file \(path)") {
+                    path == "-" ? try FileDescriptor(dup(0)).readAll() : try Files.read(Files.absolute(path))
+                }
+                p = try withContextLocal("parse process file \(path)") { try JSONDecoding.decodeMapped(OCISpec.Process.self, from: bytes) }
+            } else {
+                let args = v.command.first == "--" ? Array(v.command.dropFirst()) : v.command
+                p = try c.execProcess(args: args, env: v.env, cwd: v.cwd, user: v.user, tty: v.tty, addCaps: v.cap,
+                                      noNewPrivs: v.noNewPrivs, additionalGids: v.additionalGids)
+            }
+            var o = ExecOptions(process: p, logger: globalOptions.logger)
+            o.detach = v.detach
+            o.pidFile = v.pidFile
+            o.consoleSocket = v.consoleSocket
+            o.preserveFds = max(0, v.preserveFds)
+            return try Container.exec(id: id, options: o, store: store)
+        }
+    }
+}
+
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process in a running container.")
     @Argument(help: "The container id.") var id: String
@@ -27,26 +72,9 @@ struct Exec: ParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     func run() throws {
-        runReportingErrors {
-            let store = try globalOptions.store()
-            let c = try Container.load(id, store: store)
-            let p: OCISpec.Process
-            if let path = process {
-                let bytes = try withContextLocal("read process file \(path)") {
-                    path == "-" ? try FileDescriptor(dup(0)).readAll() : try Files.read(Files.absolute(path))
-                }
-                p = try withContextLocal("parse process file \(path)") { try JSONDecoding.decode(OCISpec.Process.self, from: bytes) }
-            } else {
-                let args = command.first == "--" ? Array(command.dropFirst()) : command
-                p = try c.execProcess(args: args, env: env, cwd: cwd, user: user, tty: tty, addCaps: cap,
-                                      noNewPrivs: noNewPrivs, additionalGids: additionalGids)
-            }
-            var o = ExecOptions(process: p, logger: globalOptions.logger)
-            o.detach = detach
-            o.pidFile = pidFile
-            o.consoleSocket = consoleSocket
-            o.preserveFds = max(0, preserveFds)
-            return try Container.exec(id: id, options: o, store: store)
-        }
+        Verbs.exec(id: id, values: ExecValues(
+            process: process, detach: detach, pidFile: pidFile, consoleSocket: consoleSocket, tty: tty, cwd: cwd,
+            env: env, user: user, cap: cap, noNewPrivs: noNewPrivs, preserveFds: preserveFds,
+            additionalGids: additionalGids, processLabel: processLabel, apparmor: apparmor, command: command))
     }
 }

@@ -106,3 +106,13 @@ func runReportingErrors(_ body: () throws -> Int32) -> Never {
     }
     exit(code)
 }
+
+/// A command-line error (unknown flag, missing argument): the message on stderr and in the
+/// log, exit status 1.
+public func reportUsageError(_ message: String) -> Never {
+    // The log gets the first line ("Error: Unknown option '--bogus'"), which engines show.
+    globalOptions.logger.error(String(message.prefix { $0 != "\n" }))
+    let line = message.hasSuffix("\n") ? message : message + "\n"
+    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    exit(1)
+}

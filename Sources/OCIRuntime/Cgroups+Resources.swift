@@ -113,7 +113,9 @@ public enum CgroupResources {
     }
 
     /// The writes for `resources` on a cgroup2 host.
-    public static func v2Writes(_ r: LinuxResources) throws -> [CgroupWrite] {
+    /// `currentLimit`: the group's memory.max, for `update` of a swap limit alone (the spec's
+    /// swap counts memory too; cgroup2's does not, so the memory limit is needed to convert).
+    public static func v2Writes(_ r: LinuxResources, currentLimit: Int64? = nil) throws -> [CgroupWrite] {
         var w: [CgroupWrite] = []
         func add(_ f: String, _ v: String) { w.append(CgroupWrite(controller: "unified", file: f, value: v)) }
         func lim(_ v: Int64) -> String { v < 0 ? "max" : "\(v)" }
@@ -123,9 +125,12 @@ public enum CgroupResources {
             if let v = m.swap {
                 // cgroup2's swap limit excludes memory; the spec's includes it.
                 if v < 0 { add("memory.swap.max", "max") }
-                else if let l = m.limit, l >= 0 {
+                else if let l = m.limit ?? currentLimit, l >= 0 {
                     guard v >= l else { throw RuntimeError(.invalidArgument, "linux.resources.memory.swap (\(v)) must not be lower than memory.limit (\(l))") }
                     add("memory.swap.max", "\(v - l)")
+                } else if v > 0 {
+                    // runc refuses this too: without a memory limit the swap share is unknown.
+                    throw RuntimeError(.invalidArgument, "linux.resources.memory.swap (\(v)) needs memory.limit on cgroup v2 (swap there excludes memory)")
                 }
             }
         }
@@ -164,6 +169,7 @@ public enum CgroupResources {
                 guard let dir = cg.unifiedPath else { continue }
                 try write(dir, wr)
             }
+            try installDeviceFilter(r.devices ?? [], on: cg, strict: true)
             return
         }
         for wr in try v1Writes(r, devices: devices) {
@@ -184,6 +190,8 @@ public enum CgroupResources {
                 try write(dir, CgroupWrite(controller: "unified", file: k, value: v))
             }
         }
+        // Hybrid: the cgroup2 group gets the device program too (both filters apply).
+        try installDeviceFilter(r.devices ?? [], on: cg, strict: false)
     }
 
     /// `update`: the given resources only (devices untouched unless given). On v1, a memory
@@ -191,7 +199,9 @@ public enum CgroupResources {
     public static func update(_ r: LinuxResources, cgroup cg: ContainerCgroup) throws {
         if cg.isV2 {
             guard let dir = cg.unifiedPath else { return }
-            for wr in try v2Writes(r) { try write(dir, wr) }
+            let current = (try? Files.readString(dir + "/memory.max")).flatMap { Int64($0.trimmingWhitespace()) }
+            for wr in try v2Writes(r, currentLimit: current) { try write(dir, wr) }
+            if let d = r.devices { try installDeviceFilter(d, on: cg, strict: true) }
             return
         }
         var writes = try v1Writes(r, includeDevices: r.devices != nil)
@@ -208,10 +218,18 @@ public enum CgroupResources {
             }
             try write(dir, wr)
         }
+        if let d = r.devices { try installDeviceFilter(d, on: cg, strict: false) }
     }
 
     static func write(_ dir: String, _ w: CgroupWrite) throws {
-        let path = dir + "/" + w.file
+        var path = dir + "/" + w.file
+        // Kernels with BFQ and no CFQ name the v1 weights blkio.bfq.weight (runc's fallback).
+        if w.file.hasPrefix("blkio.weight"), !Files.exists(path) {
+            let bfq = dir + "/blkio.bfq." + w.file.dropFirst("blkio.".count)
+            if Files.exists(bfq) { path = bfq } else {
+                throw RuntimeError(.unsupported, "set cgroup \(w.file) to \"\(w.value)\": this kernel's block scheduler offers no proportional weight (no \(w.file) or blkio.bfq.\(w.file.dropFirst("blkio.".count)) in \(dir))")
+            }
+        }
         do {
             try Files.write(path, w.value)
         } catch {

@@ -4,6 +4,8 @@ import Glibc
 import LinuxSystem
 import OCISpec
 
+nonisolated(unsafe) private var cachedLayout: CgroupLayout?
+
 /// The cgroup layout of the host, read from /proc/self/mountinfo: v1, v2 (unified) or hybrid
 /// (v1 controllers plus a cgroup2 mount, often at /sys/fs/cgroup/unified).
 public struct CgroupLayout: Sendable, Equatable {
@@ -20,35 +22,70 @@ public struct CgroupLayout: Sendable, Equatable {
     public var isUnifiedOnly: Bool { v1.isEmpty && unified != nil }
 
     /// Parses mountinfo text (proc(5)): fields up to " - ", then fstype, source, super options.
+    /// Works on bytes: this runs on every container start (String splitting was a visible cost).
     public static func parse(mountinfo: String) -> CgroupLayout {
         var v1: [Hierarchy] = []
         var unified: String?
-        for line in mountinfo.split(separator: "\n") {
-            let halves = line.split(separator: " - ", maxSplits: 1)
-            guard halves.count == 2 else { continue }
-            let pre = halves[0].split(separator: " ")
-            let post = halves[1].split(separator: " ")
-            guard pre.count >= 5, post.count >= 3 else { continue }
-            let mountPoint = unescapeMountinfo(String(pre[4]))
-            switch post[0] {
-            case "cgroup2":
-                if unified == nil { unified = mountPoint }
-            case "cgroup":
-                let opts = post[2].split(separator: ",").map(String.init)
-                let known: Set<String> = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec",
-                                          "clone_children", "nsdelegate", "noprefix", "xattr"]
-                let ctrls = opts.filter { !known.contains($0) && !$0.hasPrefix("release_agent=") }
-                if !ctrls.isEmpty, !v1.contains(where: { $0.controllers == ctrls }) {
-                    v1.append(Hierarchy(mountPoint: mountPoint, controllers: ctrls))
+        var text = mountinfo
+        text.withUTF8 { b in
+            var lineStart = 0
+            while lineStart < b.count {
+                var lineEnd = lineStart
+                while lineEnd < b.count, b[lineEnd] != 0x0A { lineEnd += 1 }
+                defer { lineStart = lineEnd + 1 }
+                // Fields separated by single spaces.
+                var fields: [Range<Int>] = []
+                var f = lineStart
+                for i in lineStart...lineEnd where i == lineEnd || b[i] == 0x20 {
+                    fields.append(f..<i)
+                    f = i + 1
                 }
-            default: continue
+                guard let dash = fields.firstIndex(where: { $0.count == 1 && b[$0.lowerBound] == 0x2D }),
+                      dash >= 5, dash + 3 < fields.count else { continue }
+                func string(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+                func equals(_ r: Range<Int>, _ s: StaticString) -> Bool {
+                    r.count == s.utf8CodeUnitCount && memcmp(b.baseAddress! + r.lowerBound, s.utf8Start, r.count) == 0
+                }
+                let fstype = fields[dash + 1]
+                if equals(fstype, "cgroup2") {
+                    if unified == nil { unified = unescapeMountinfo(string(fields[4])) }
+                } else if equals(fstype, "cgroup") {
+                    var ctrls: [String] = []
+                    let opts = fields[dash + 3]
+                    var o = opts.lowerBound
+                    for i in opts.lowerBound...opts.upperBound where i == opts.upperBound || b[i] == 0x2C {
+                        let r = o..<i
+                        o = i + 1
+                        if r.isEmpty || isGenericMountOption(b, r) { continue }
+                        ctrls.append(string(r))
+                    }
+                    if !ctrls.isEmpty, !v1.contains(where: { $0.controllers == ctrls }) {
+                        v1.append(Hierarchy(mountPoint: unescapeMountinfo(string(fields[4])), controllers: ctrls))
+                    }
+                }
             }
         }
         return CgroupLayout(v1: v1, unified: unified)
     }
 
+    /// Mount options of a cgroup v1 mount that are not controller names.
+    private static func isGenericMountOption(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        let generic: [StaticString] = ["rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec",
+                                       "clone_children", "nsdelegate", "noprefix", "xattr"]
+        for g in generic where r.count == g.utf8CodeUnitCount && memcmp(b.baseAddress! + r.lowerBound, g.utf8Start, r.count) == 0 {
+            return true
+        }
+        let agent: StaticString = "release_agent="
+        return r.count >= agent.utf8CodeUnitCount && memcmp(b.baseAddress! + r.lowerBound, agent.utf8Start, agent.utf8CodeUnitCount) == 0
+    }
+
+    /// This host's layout, read once per process (a container's init, cloned from the runtime,
+    /// inherits it: its new mount namespace starts as a copy with the same cgroup mounts).
     public static func current() throws -> CgroupLayout {
-        parse(mountinfo: try Files.readString("/proc/self/mountinfo"))
+        if let cached = cachedLayout { return cached }
+        let layout = parse(mountinfo: try Files.readString("/proc/self/mountinfo"))
+        cachedLayout = layout
+        return layout
     }
 
     /// The v1 hierarchy holding `controller`.
@@ -188,10 +225,14 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
         var failures: [String] = []
         for (_, dir) in paths.sorted(by: { $0.key < $1.key }) {
             var removed = false
-            for attempt in 0..<200 {
+            // An exited task stays in its cgroup until it is reaped (its parent may be a shim or
+            // a shell): back off from 100 µs up to 5 ms, about a second in all.
+            var delay: UInt32 = 100
+            for _ in 0..<250 {
                 if rmdir(dir) == 0 || errno == ENOENT { removed = true; break }
                 if errno != EBUSY { break }
-                if attempt > 0 { usleep(5_000) }
+                usleep(delay)
+                delay = min(delay * 2, 5_000)
             }
             if !removed { failures.append("\(dir): \(String(cString: strerror(errno)))") }
         }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CDI
 import CLinux
 import JSON
 import LinuxSystem
@@ -42,9 +43,13 @@ extension Container {
         do { configBytes = try Files.read(configPath) } catch {
             throw RuntimeError(.invalidArgument, "load bundle \(bundle)", cause: error)
         }
-        let spec: Spec
-        do { spec = try JSONDecoding.decode(Spec.self, from: configBytes) } catch {
+        var spec: Spec
+        do { spec = try JSONDecoding.decodeMapped(Spec.self, from: configBytes) } catch {
             throw RuntimeError(.invalidArgument, "load config.json", cause: error)
+        }
+        // CDI 1.1.0: the container edits of devices named in cdi.k8s.io/* annotations (Sources/CDI).
+        do { spec = try CDI.applyAnnotatedDevices(to: spec) } catch {
+            throw RuntimeError(.invalidArgument, "apply CDI devices", cause: error)
         }
         let plan: ContainerPlan
         do { plan = try ContainerPlan.make(spec: spec, bundle: bundle) } catch {
@@ -96,7 +101,13 @@ extension Container {
             let selfCgroup = (try? Files.readString("/proc/self/cgroup")) ?? ""
             let cg = ContainerCgroup.resolve(layout: layout, cgroupsPath: cgroupsPath, selfCgroup: selfCgroup)
             if options.rootless {
-                cgroup = nil   // rootless: only delegated cgroups could be used; none are assumed.
+                // Rootless: only the hierarchies delegated to the caller; none is no error.
+                let own = cg.delegated()
+                if !own.paths.isEmpty {
+                    try own.create()
+                    cgroup = own
+                    try CgroupResources.applyDelegated(spec.linux?.resources, to: own)
+                }
             } else {
                 try cg.create()
                 cgroup = cg

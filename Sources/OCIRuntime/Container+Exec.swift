@@ -99,6 +99,18 @@ extension Container {
         }
         guard Container.isAlive(c.state) else { throw RuntimeError(.invalidState, "container \"\(id)\" is not running") }
 
+        // Rootless: joining the container's pid (or time) namespace needs CAP_SYS_ADMIN in the
+        // user namespace that owns it, which an unprivileged caller only has inside it: join the
+        // user namespace here first (ocirun is single-threaded, as setns(CLONE_NEWUSER) needs);
+        // the child then stays in it.
+        var parentJoinedUser = false
+        if geteuid() != 0, let (_, fd) = nsFds.first(where: { $0.0 == .user }),
+           nsFds.contains(where: { $0.0 == .pid || $0.0 == .time }) {
+            if ocirun_setns(fd, NamespaceKind.user.cloneFlag) != 0 {
+                throw RuntimeError(.failed, "exec: join user namespace", cause: SystemError("setns"))
+            }
+            parentJoinedUser = true
+        }
         // pid and time namespaces apply to children: join them here, then fork.
         for (kind, fd) in nsFds where kind == .pid || kind == .time {
             if ocirun_setns(fd, kind.cloneFlag) != 0 {
@@ -121,7 +133,9 @@ extension Container {
         if pid == 0 {
             parentEnd.close()
             if relayPair[0] >= 0 { close(relayPair[0]) }
-            ExecProcess.run(process: process, rlimits: rlimits, nsFds: nsFds.filter { $0.0 != .pid && $0.0 != .time },
+            ExecProcess.run(process: process, rlimits: rlimits,
+                            nsFds: nsFds.filter { $0.0 != .pid && $0.0 != .time && !(parentJoinedUser && $0.0 == .user) },
+                            joinedUser: parentJoinedUser,
                             channel: childEnd, consoleSocket: consoleFd, preserveFds: options.preserveFds,
                             seccomp: seccomp, rootfs: c.state.rootfs)
         }
@@ -166,7 +180,7 @@ extension Container {
 
 /// The exec'd process, after fork: joins the namespaces, takes on the process's identity, execs.
 enum ExecProcess {
-    static func run(process: Process, rlimits: [ProcessIdentity.Rlimit], nsFds: [(NamespaceKind, Int32)],
+    static func run(process: Process, rlimits: [ProcessIdentity.Rlimit], nsFds: [(NamespaceKind, Int32)], joinedUser: Bool = false,
                     channel: SyncChannel, consoleSocket: Int32?, preserveFds: Int, seccomp: SeccompProfile?,
                     rootfs: String) -> Never {
         do {
@@ -181,7 +195,7 @@ enum ExecProcess {
             if !nsFds.contains(where: { $0.0 == .mount }) && rootfs != "/" {
                 try retrying("chroot", rootfs) { chroot(rootfs) }
             }
-            if nsFds.contains(where: { $0.0 == .user }) {
+            if joinedUser || nsFds.contains(where: { $0.0 == .user }) {
                 try retrying("setresgid", "0") { ocirun_setresgid(0, 0, 0) }
                 try retrying("setresuid", "0") { ocirun_setresuid(0, 0, 0) }
             }
@@ -205,6 +219,7 @@ enum ExecProcess {
             if chdir(process.cwd) != 0 { throw SystemError("chdir", process.cwd) }
             let args = process.args ?? []
             let exe = try InitProcess.lookPath(args[0], env: env)
+            try LSM.setExecLabels(process)
             if nnp { try retrying("prctl(PR_SET_NO_NEW_PRIVS)") { ocirun_set_no_new_privs() } }
             if let sc = seccomp, nnp { _ = try sc.load() }
             try channel.send(.ready)

@@ -74,7 +74,7 @@ public struct Container {
     /// The config saved at create time (hooks and annotations for later commands).
     func savedSpec() -> Spec? {
         guard let bytes = try? Files.read(directory + "/config.json") else { return nil }
-        return try? JSONDecoding.decode(Spec.self, from: bytes)
+        return try? JSONDecoding.decodeMapped(Spec.self, from: bytes)
     }
 
     func require(_ op: ContainerOperation) throws {
@@ -132,12 +132,14 @@ public struct Container {
         }
         if let cg = state.cgroup {
             // Anything left in the cgroup (a shared pid namespace, exec'd processes) goes too.
-            for _ in 0..<3 {
+            var delay: UInt32 = 500
+            for _ in 0..<5 {
                 let pids = cg.pids()
                 if pids.isEmpty { break }
                 if cg.isFrozen() { try? cg.setFrozen(false) }
                 for p in pids { Glibc.kill(p, SIGKILL) }
-                usleep(10_000)
+                usleep(delay)
+                delay *= 3
             }
         }
         var errors: [String] = []

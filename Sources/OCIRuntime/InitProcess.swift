@@ -173,6 +173,7 @@ enum InitProcess {
                                             annotations: spec.annotations)
             do { try HookRunner.run(sc, stage: "startContainer", state: state) } catch { fail("start container", error) }
         }
+        do { try LSM.setExecLabels(process) } catch { fail("set the process's security labels", error) }
         if noNewPrivs && notifyFd == nil {
             if ocirun_set_no_new_privs() != 0 { fail("set no_new_privs", SystemError("prctl(PR_SET_NO_NEW_PRIVS)")) }
         }

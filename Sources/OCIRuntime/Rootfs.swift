@@ -32,7 +32,8 @@ enum Rootfs {
         var devBound = false
         for (i, m) in (spec.mounts ?? []).enumerated() {
             do {
-                try mountOne(m, root: root, bundle: plan.bundle, cgroup: cgroup, hasCgroupNs: plan.namespaces.has(.cgroup))
+                try mountOne(m, root: root, bundle: plan.bundle, cgroup: cgroup, hasCgroupNs: plan.namespaces.has(.cgroup),
+                             mountLabel: spec.linux?.mountLabel)
             } catch {
                 throw RuntimeError.wrap(error, "mounts[\(i)] (\(m.destination))")
             }
@@ -47,7 +48,8 @@ enum Rootfs {
         }
     }
 
-    static func mountOne(_ m: Mount, root: SafeRoot, bundle: String, cgroup: ContainerCgroup?, hasCgroupNs: Bool) throws {
+    static func mountOne(_ m: Mount, root: SafeRoot, bundle: String, cgroup: ContainerCgroup?, hasCgroupNs: Bool,
+                         mountLabel: String? = nil) throws {
         let opts = MountOptions(m.options ?? [])
         let type = m.type ?? ""
         let dest = Files.clean(m.destination)
@@ -73,7 +75,7 @@ enum Rootfs {
         }
         let target = try root.makeMountTarget(dest, file: false)
         let flags = opts.flags & ~UInt(MS_REMOUNT)
-        let data = opts.dataString
+        let data = LSM.labeledData(opts.dataString, type: type, mountLabel: mountLabel)
         let r = Glibc.mount(m.source ?? type, target.procPath, type, flags, data.isEmpty ? nil : data)
         if r != 0 {
             let e = errno
@@ -193,8 +195,7 @@ enum Rootfs {
     /// mknod inside the rootfs; in a user namespace (no mknod) the host's node is bind-mounted.
     static func createDevice(root: SafeRoot, _ d: LinuxDevice, userns: Bool, strict: Bool = false) throws {
         let path = Files.clean(d.path)
-        let parentPath = "/" + path.split(separator: "/").dropLast().joined(separator: "/")
-        let name = String(path.split(separator: "/").last ?? "")
+        let (parentPath, name) = Files.splitParent(path)
         _ = try root.makeDirectories(parentPath)
         let parent = try root.open(parentPath, O_DIRECTORY | O_RDONLY)
         let kind: mode_t

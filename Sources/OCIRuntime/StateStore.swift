@@ -97,12 +97,12 @@ public struct StateStore {
             throw RuntimeError(.notFound, "container \"\(id)\" does not exist")
         }
         return try withContext("read state of container \"\(id)\"") {
-            try JSONDecoding.decode(ContainerState.self, from: bytes)
+            try JSONDecoding.decodeMapped(ContainerState.self, from: bytes)
         }
     }
 
     public func save(_ state: ContainerState) throws {
-        let bytes = try JSONEncoding.encodeBytes(state)
+        let bytes = JSONEncoding.encodeMapped(state)
         try withContext("write state of container \"\(state.id)\"") {
             try Files.writeAtomically(directory(state.id) + "/state.json", bytes)
         }

@@ -30,18 +30,7 @@ public struct ContainerPlan {
         guard process.cwd.hasPrefix("/") else {
             throw RuntimeError(.invalidArgument, "process.cwd \"\(process.cwd)\" must be an absolute path")
         }
-        if let profile = process.apparmorProfile, !profile.isEmpty {
-            // runc refuses a profile it cannot apply; AppArmor is off on this kind of host.
-            let enabled = (try? Files.readString("/sys/module/apparmor/parameters/enabled"))?.hasPrefix("Y") ?? false
-            guard enabled else {
-                throw RuntimeError(.unsupported, "process.apparmorProfile \"\(profile)\": AppArmor is not enabled on this host")
-            }
-        }
-        if let label = process.selinuxLabel, !label.isEmpty {
-            guard Files.exists("/sys/fs/selinux/enforce") else {
-                throw RuntimeError(.unsupported, "process.selinuxLabel \"\(label)\": SELinux is not enabled on this host")
-            }
-        }
+        try LSM.validate(process: process, mountLabel: spec.linux?.mountLabel)
         let linux = spec.linux
         let ns = try NamespacePlan(linux?.namespaces)
 

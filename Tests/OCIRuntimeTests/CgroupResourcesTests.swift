@@ -126,6 +126,14 @@ struct CgroupResourcesTests {
         #expect(files(try CgroupResources.v2Writes(r), "unified")["memory.swap.max"] == "max")
     }
 
+    @Test("v2: a swap limit needs the memory limit (given, or the live one for update)")
+    func v2SwapWithoutLimit() throws {
+        let r = LinuxResources(memory: LinuxMemory(swap: 300))
+        let e = #expect(throws: RuntimeError.self) { try CgroupResources.v2Writes(r) }
+        #expect(e?.message.contains("needs memory.limit") == true, "\(String(describing: e))")
+        #expect(files(try CgroupResources.v2Writes(r, currentLimit: 200), "unified")["memory.swap.max"] == "100")
+    }
+
     @Test("swappiness above 100 throws")
     func swappiness() {
         #expect(throws: RuntimeError.self) {

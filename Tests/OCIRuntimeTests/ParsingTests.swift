@@ -67,6 +67,27 @@ struct FilesPathTests {
         #expect(Files.clean(input) == output)
     }
 
+    @Test("makeDirectories creates every missing level and accepts existing ones")
+    func makeDirectories() throws {
+        var template = Array("/tmp/ocirun-mkdirs-XXXXXX".utf8CString)
+        let base = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        defer { try? Files.removeTree(base) }
+        try Files.makeDirectories(base + "/a/b/c")
+        #expect(Files.isDirectory(base + "/a/b/c"))
+        try Files.makeDirectories(base + "/a/b/c")
+        try Files.makeDirectories(base + "/a/d/")
+        #expect(Files.isDirectory(base + "/a/d"))
+        try Files.writeAtomically(base + "/file", Array("x".utf8))
+        #expect(throws: SystemError.self) { try Files.makeDirectories(base + "/file/sub") }
+    }
+
+    @Test("splitParent", arguments: [
+        ("/dev/net/tun", "/dev/net", "tun"), ("/x", "/", "x"), ("/", "/", ""),
+    ])
+    func splitParent(path: String, parent: String, name: String) {
+        #expect(Files.splitParent(path) == (parent, name))
+    }
+
     @Test("absolute resolves against the working directory")
     func absolute() {
         let cwd = Files.currentDirectory()

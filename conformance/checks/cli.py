@@ -124,6 +124,26 @@ def cli_update_stdin(env, rt):
         check(got == "42", "pids.max after update %r" % got)
 
 
+@register("cli_update_flags", "update takes runc's single-value flags: sizes with units, -1 for unlimited, cpu and pids")
+def cli_update_flags(env, rt):
+    with container(env, rt) as c:
+        c.resources()["memory"] = {"limit": 64 << 20}
+        running(c)
+        r = c.rtc("update", "--memory", "96m", "--memory-reservation", "32m", "--pids-limit", "20",
+                  "--cpu-share", "256", "--cpu-period", "100000", "--cpu-quota", "50000", c.id)
+        check(r.rc == 0, "update failed: %r" % r)
+        got, _ = c.cgroup_file("memory", "memory.limit_in_bytes", "memory.max")
+        check(got == str(96 << 20), "memory limit after --memory 96m: %r" % got)
+        got, _ = c.cgroup_file("pids", "pids.max", "pids.max")
+        check(got == "20", "pids.max after --pids-limit 20: %r" % got)
+        got, v2 = c.cgroup_file("cpu", "cpu.cfs_quota_us", "cpu.max")
+        check(got is not None and got.split()[0] == "50000", "cpu quota after --cpu-quota 50000: %r" % got)
+        r = c.rtc("update", "--memory", "-1", "--pids-limit", "-1", c.id)
+        check(r.rc == 0, "update --memory -1 failed: %r" % r)
+        got, _ = c.cgroup_file("memory", "memory.limit_in_bytes", "memory.max")
+        check(got == "max" or int(got or 0) > 1 << 60, "memory limit after --memory -1: %r" % got)
+
+
 @register("cli_ps_json", "ps --format json lists the container's pids")
 def cli_ps(env, rt):
     with container(env, rt) as c:
@@ -164,6 +184,12 @@ def cli_events_stats(env, rt):
         check(ev.get("type") == "stats" and ev.get("id") == c.id, "event %r" % {k: ev.get(k) for k in ("type", "id")})
         data = ev.get("data") or {}
         check("memory" in data and "pids" in data, "stats lack memory/pids: %s" % sorted(data))
+        # runc's types.Stats: these members are always present.
+        missing = [k for k in ("cpu", "memory", "pids", "blkio", "hugetlb") if k not in data]
+        check(not missing, "stats lack %s (runc's shape): %s" % (missing, sorted(data)))
+        check(isinstance(data["memory"].get("usage"), dict) and "limit" in data["memory"]["usage"],
+              "memory.usage.limit missing: %r" % data["memory"])
+        check(data["pids"].get("current", 0) >= 1, "pids.current %r" % data["pids"])
 
 
 @register("cli_events_oom", "events reports an OOM kill in the container")

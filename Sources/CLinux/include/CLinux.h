@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <signal.h>
+#include "CLinuxBPF.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LinuxSystem
+import OCIRuntime
+
+/// The commands engines call on every container (create, start, state, kill, delete, run, exec,
+/// pause, resume), parsed by a small table instead of ArgumentParser.
+///
+/// Why: ArgumentParser builds its command tree through reflection and protocol-conformance
+/// lookups, which in a static binary scan every conformance record of the program; that was
+/// the largest single cost of a `run` (docs/performance.md). The table below accepts exactly the
+/// spellings the ArgumentParser definitions in Lifecycle.swift and Exec.swift accept. Anything
+/// else (`--help`, an unknown flag, a bad number, bundled short flags) returns nil, and
+/// ArgumentParser parses the same argv and owns the message: help and errors stay one source.
+public enum FastPath {
+    /// The body to run for `args` (the arguments after the global flags), or nil.
+    public static func command(_ args: [String]) -> (() -> Never)? {
+        guard let verb = args.first else { return nil }
+        let rest = Array(args.dropFirst())
+        switch verb {
+        case "create", "run":
+            var spec = FlagTable.create
+            if verb == "run" { spec.merge(FlagTable.runOnly) }
+            guard let p = spec.parse(rest, positionals: 1...1) else { return nil }
+            guard let flags = CreateValues(p) else { return nil }
+            let id = p.positionals[0]
+            if verb == "create" { return { Verbs.create(id: id, flags: flags) } }
+            let detach = p.has("detach")
+            return { Verbs.run(id: id, flags: flags, detach: detach) }
+        case "start", "state", "pause", "resume":
+            guard let p = FlagTable().parse(rest, positionals: 1...1) else { return nil }
+            let id = p.positionals[0]
+            switch verb {
+            case "start": return { Verbs.start(id: id) }
+            case "state": return { Verbs.state(id: id) }
+            case "pause": return { Verbs.setPaused(id: id, paused: true) }
+            default: return { Verbs.setPaused(id: id, paused: false) }
+            }
+        case "kill":
+            guard let p = FlagTable.kill.parse(rest, positionals: 1...2) else { return nil }
+            let id = p.positionals[0]
+            let signal = p.positionals.count > 1 ? p.positionals[1] : "SIGTERM"
+            let all = p.has("all")
+            return { Verbs.kill(id: id, signal: signal, all: all) }
+        case "delete":
+            guard let p = FlagTable.delete.parse(rest, positionals: 1...1) else { return nil }
+            let id = p.positionals[0], force = p.has("force")
+            return { Verbs.delete(id: id, force: force) }
+        case "exec":
+            guard let p = FlagTable.exec.parse(rest, positionals: 1...1, passthroughAfter: 1) else { return nil }
+            guard let values = ExecValues(p) else { return nil }
+            let id = p.positionals[0]
+            return { Verbs.exec(id: id, values: values) }
+        default:
+            return nil
+        }
+    }
+}
+
+/// Flags of one command: every spelling mapped to the flag's key.
+struct FlagTable {
+    var valued: [String: String] = [:]
+    var boolean: [String: String] = [:]
+
+    mutating func merge(_ other: FlagTable) {
+        valued.merge(other.valued) { a, _ in a }
+        boolean.merge(other.boolean) { a, _ in a }
+    }
+
+    static let create = FlagTable(
+        valued: ["-b": "bundle", "--bundle": "bundle", "--pid-file": "pid-file",
+                 "--console-socket": "console-socket", "--preserve-fds": "preserve-fds"],
+        boolean: ["--no-pivot": "no-pivot", "--no-new-keyring": "no-new-keyring"])
+    static let runOnly = FlagTable(boolean: ["-d": "detach", "--detach": "detach", "--keep": "keep"])
+    static let kill = FlagTable(boolean: ["-a": "all", "--all": "all"])
+    static let delete = FlagTable(boolean: ["-f": "force", "--force": "force"])
+    static let exec = FlagTable(
+        valued: ["-p": "process", "--process": "process", "--pid-file": "pid-file",
+                 "--console-socket": "console-socket", "--cwd": "cwd", "-e": "env", "--env": "env",
+                 "-u": "user", "--user": "user", "-c": "cap", "--cap": "cap",
+                 "--preserve-fds": "preserve-fds", "-g": "additional-gids", "--additional-gids": "additional-gids",
+                 "--process-label": "process-label", "--apparmor": "apparmor"],
+        boolean: ["-d": "detach", "--detach": "detach", "-t": "tty", "--tty": "tty",
+                  "--no-new-privs": "no-new-privs"])
+
+    /// Splits `args` into flags and positionals. With `passthroughAfter: n`, the first
+    /// positional after the n-th one starts the passthrough tail (exec's command), taken as is.
+    func parse(_ args: [String], positionals range: ClosedRange<Int>, passthroughAfter: Int? = nil) -> ParsedFlags? {
+        var out = ParsedFlags()
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            if let n = passthroughAfter, out.positionals.count == n, a == "--" || !a.hasPrefix("-") || a == "-" {
+                out.passthrough = Array(args[(a == "--" ? i + 1 : i)...])
+                break
+            }
+            if a == "--" {
+                out.positionals += args[(i + 1)...]
+                break
+            }
+            if a.hasPrefix("-"), a != "-" {
+                var name = a
+                var inline: String?
+                if a.hasPrefix("--"), let eq = a.firstIndex(of: "=") {
+                    name = String(a[..<eq])
+                    inline = String(a[a.index(after: eq)...])
+                }
+                if let key = valued[name] {
+                    let value: String
+                    if let inline {
+                        value = inline
+                    } else {
+                        guard i + 1 < args.count else { return nil }
+                        i += 1
+                        value = args[i]
+                    }
+                    out.values[key, default: []].append(value)
+                } else if let key = boolean[name], inline == nil {
+                    out.flags.insert(key)
+                } else {
+                    return nil   // --help, -h, unknown or bundled flags: ArgumentParser decides.
+                }
+            } else {
+                out.positionals.append(a)
+            }
+            i += 1
+        }
+        guard range.contains(out.positionals.count) else { return nil }
+        return out
+    }
+}
+
+struct ParsedFlags {
+    var values: [String: [String]] = [:]
+    var flags: Set<String> = []
+    var positionals: [String] = []
+    var passthrough: [String] = []
+
+    func has(_ key: String) -> Bool { flags.contains(key) }
+    /// The last value given (ArgumentParser keeps the last of a repeated single-value option).
+    func last(_ key: String) -> String? { values[key]?.last }
+    func all(_ key: String) -> [String] { values[key] ?? [] }
+}
+
+extension CreateValues {
+    init?(_ p: ParsedFlags) {
+        self.init()
+        if let b = p.last("bundle") { bundle = b }
+        pidFile = p.last("pid-file")
+        consoleSocket = p.last("console-socket")
+        if let s = p.last("preserve-fds") {
+            guard let n = Int(s) else { return nil }
+            preserveFds = n
+        }
+        noPivot = p.has("no-pivot")
+        noNewKeyring = p.has("no-new-keyring")
+    }
+}
+
+extension ExecValues {
+    init?(_ p: ParsedFlags) {
+        self.init()
+        process = p.last("process")
+        detach = p.has("detach")
+        pidFile = p.last("pid-file")
+        consoleSocket = p.last("console-socket")
+        tty = p.has("tty")
+        cwd = p.last("cwd")
+        env = p.all("env")
+        user = p.last("user")
+        cap = p.all("cap")
+        noNewPrivs = p.has("no-new-privs")
+        if let s = p.last("preserve-fds") {
+            guard let n = Int(s) else { return nil }
+            preserveFds = n
+        }
+        for s in p.all("additional-gids") {
+            guard let g = UInt32(s) else { return nil }
+            additionalGids.append(g)
+        }
+        processLabel = p.last("process-label")
+        apparmor = p.last("apparmor")
+        command = p.passthrough
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import Hooks
+import CDI
+
+@Suite struct GPUSelectionTests {
+    @Test func readsTheEnvironmentFirst() throws {
+        #expect(try GPUInjector.selection(env: ["NVIDIA_VISIBLE_DEVICES=all"], annotations: [:]) == .all)
+        #expect(try GPUInjector.selection(env: ["NVIDIA_VISIBLE_DEVICES=0,2"], annotations: ["org.ocirun.hooks.gpu": "1"]) == .indices([0, 2]))
+        #expect(try GPUInjector.selection(env: [], annotations: ["org.ocirun.hooks.gpu": "1"]) == .indices([1]))
+        #expect(try GPUInjector.selection(env: ["NVIDIA_VISIBLE_DEVICES=none"], annotations: [:]) == GPUInjector.Selection.none)
+    }
+
+    @Test func noRequestMeansNothing() throws {
+        #expect(try GPUInjector.selection(env: ["PATH=/bin"], annotations: [:]) == nil)
+        #expect(try GPUInjector.selection(env: ["NVIDIA_VISIBLE_DEVICES=void"], annotations: [:]) == nil)
+        #expect(try GPUInjector.selection(env: ["NVIDIA_VISIBLE_DEVICES="], annotations: [:]) == nil)
+    }
+
+    @Test func uuidsAreRefusedClearly() {
+        #expect {
+            try GPUInjector.selection(env: ["NVIDIA_VISIBLE_DEVICES=GPU-1234"], annotations: [:])
+        } throws: { ($0 as? HookError)?.description.contains("GPU-1234") == true }
+    }
+
+    @Test func readsTheDriverVersion() {
+        let text = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 01:15:15 UTC 2023\nGCC version:  gcc version 12.2.0\n"
+        #expect(GPUInjector.driverVersion(text) == "535.104.05")
+        #expect(GPUInjector.driverVersion("garbage") == nil)
+    }
+
+    @Test func keepsOnlyTheRunningDriversLibraries() {
+        #expect(GPUInjector.matchesDriver(fileName: "libcuda.so.535.104.05", driver: "535.104.05"))
+        #expect(!GPUInjector.matchesDriver(fileName: "libcuda.so.470.57.02", driver: "535.104.05"))
+        #expect(GPUInjector.matchesDriver(fileName: "libGLX.so.0", driver: "535.104.05"))
+        #expect(GPUInjector.matchesDriver(fileName: "libnvidia-ml.so.1", driver: "535.104.05"))
+    }
+
+    @Test func defaultLibraryListIsSingularitysList() throws {
+        let url = Bundle.module.url(forResource: "Fixtures/singularity-nvliblist.conf", withExtension: nil)!
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let libs = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") && $0.contains(".so") }
+        let bins = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") && !$0.contains(".so") }
+        #expect(GPUConfig().libraries == libs)
+        #expect(GPUConfig().binaries == bins)
+    }
+}
+
+@Suite struct ROCmTests {
+    @Test func defaultLibraryListIsSingularitysList() throws {
+        let url = Bundle.module.url(forResource: "Fixtures/singularity-rocmliblist.conf", withExtension: nil)!
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        #expect(ROCmConfig().libraries == lines.filter { $0.contains(".so") })
+        #expect(ROCmConfig().binaries == lines.filter { !$0.contains(".so") })
+        #expect(ROCmInjector.requested(annotations: ["org.ocirun.hooks.rocm": "true"]))
+        #expect(!ROCmInjector.requested(annotations: [:]))
+    }
+}
+
+@Suite struct MPICompatibilityTests {
+    @Test func readsVersions() {
+        #expect(MPIInjector.version(of: "libmpi.so.12.1.1") == [12, 1, 1])
+        #expect(MPIInjector.version(of: "libmpi.so.40") == [40])
+        #expect(MPIInjector.version(of: "libmpi.so") == nil)
+        #expect(MPIInjector.baseName(of: "libmpi.so.12.1.1") == "libmpi.so")
+    }
+
+    @Test(arguments: [
+        (MPICompatibility.major, [12, 0, 0], [12, 5, 0], true),
+        (.major, [40, 1, 0], [12, 1, 0], false),
+        (.full, [12, 5, 0], [12, 1, 1], true),
+        (.full, [12, 0, 9], [12, 1, 1], false),
+        (.strict, [12, 1, 9], [12, 1, 1], true),
+        (.strict, [12, 2, 0], [12, 1, 1], false),
+    ])
+    func appliesTheRule(rule: MPICompatibility, host: [Int], container: [Int], ok: Bool) {
+        let r = Result { try MPIInjector.check(host: "/h/libmpi.so", hostVersion: host, container: "/c/libmpi.so", containerVersion: container, rule: rule) }
+        if ok { #expect(throws: Never.self) { try r.get() } } else {
+            #expect { try r.get() } throws: { e in
+                let d = (e as? HookError)?.description ?? ""
+                return d.contains(host.map(String.init).joined(separator: ".")) && d.contains(container.map(String.init).joined(separator: "."))
+            }
+        }
+    }
+}
+
+@Suite struct ConfigTests {
+    @Test func absentKeysKeepDefaults() throws {
+        let dir = NSTemporaryDirectory() + "hooks-config-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try #"{"mpi": {"compatibility": "strict", "libraries": ["/opt/mpi/lib/libmpi.so.12"]}}"#.write(toFile: dir, atomically: true, encoding: .utf8)
+        let c = try HooksConfig.load(dir)
+        #expect(c.mpi.compatibility == .strict)
+        #expect(c.mpi.libraries == ["/opt/mpi/lib/libmpi.so.12"])
+        #expect(c.mpi.envPrefixes == ["PMI_", "PMIX_", "SLURM_"])
+        #expect(c.gpu == GPUConfig())
+    }
+
+    @Test func badConfigNamesTheFile() throws {
+        let path = NSTemporaryDirectory() + "hooks-config-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try #"{"mpi": {"compatibility": "loose"}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { try HooksConfig.load(path) } throws: { ($0 as? HookError)?.description.contains(path) == true }
+    }
+
+    @Test func devicesCgroupFromV1Mount() {
+        let cg = "12:devices:/ocirun/c1\n11:memory:/ocirun/c1\n0::/\n"
+        let mi = "30 25 0:26 / /sys/fs/cgroup/devices rw,nosuid - cgroup cgroup rw,devices\n"
+        #expect(ContainerEditor.devicesCgroup(cgroupText: cg, mountinfo: mi) == "/sys/fs/cgroup/devices/ocirun/c1")
+        #expect(ContainerEditor.devicesCgroup(cgroupText: "0::/x\n", mountinfo: mi) == nil)
+        // Inside a cgroup namespace the path reads "/": unknown, never the hierarchy's root.
+        #expect(ContainerEditor.devicesCgroup(cgroupText: "12:devices:/\n", mountinfo: mi) == nil)
+    }
+}
+
+@Suite struct InjectionCDITests {
+    @Test func editsMatchWhatTheHookDoes() throws {
+        var inj = Injection()
+        inj.library(HostLibrary(soname: "libcuda.so.1", linkPath: "/usr/lib/libcuda.so.1", realPath: "/usr/lib/libcuda.so.535.1.2",
+                                local: "/fake/usr/lib/libcuda.so.535.1.2"), into: "/.ocirun/gpu/lib")
+        inj.device(HostDevice(path: "/dev/nvidia0", local: "/fake/dev/nvidia0", type: "c", major: 195, minor: 0, mode: 0o666))
+        inj.bind(host: "/run/sock", local: "/fake/run/sock", container: "/run/sock", readOnly: false)
+        let e = inj.cdiEdits(hookPath: "/usr/bin/ocirun-hooks")
+        #expect(e.mounts?.map(\.containerPath) == ["/.ocirun", "/.ocirun/gpu/lib/libcuda.so.535.1.2", "/run/sock"])
+        #expect(e.mounts?[0].type == "tmpfs")
+        #expect(e.mounts?[1].hostPath == "/fake/usr/lib/libcuda.so.535.1.2")
+        #expect(e.mounts?[1].options == ["ro", "nosuid", "nodev", "bind"])
+        #expect(e.mounts?[2].options == ["nosuid", "nodev", "bind"])
+        #expect(e.deviceNodes == [CDIDeviceNode(path: "/dev/nvidia0", hostPath: "/fake/dev/nvidia0", type: "c", major: 195, minor: 0,
+                                                fileMode: 0o666, permissions: "rwm")])
+        #expect(e.hooks?.first?.args == ["ocirun-hooks", "ldcache", "--link", "/.ocirun/gpu/lib/libcuda.so.1=libcuda.so.535.1.2", "/.ocirun/gpu/lib"])
+        try e.validate()
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+extension Integration {
+    /// What a user or an engine sees from the command line itself: usage errors exit 1 (runc's
+    /// code) with the message on stderr and in --log; --help and --version exit 0; the fast path
+    /// of the hot commands and ArgumentParser accept the same spellings.
+    @Suite("Command line")
+    struct CommandLine {
+        @Test("an unknown flag or a missing id exits 1, naming it, also in the JSON log")
+        func usageErrors() throws {
+            let sb = try Sandbox(writeConfig: false)
+            let log = sb.dir + "/log.json"
+            for (args, words) in [(["update", "--bogus", "x"], "Unknown option '--bogus'"),
+                                  (["kill"], "Missing expected argument '<id>'"),
+                                  (["delete", "--forse", "x"], "Unknown option '--forse'")] {
+                let out = try sb.ocirunCommand(args, globals: ["--log", log, "--log-format", "json"])
+                #expect(out.status == 1, "\(args): \(out)")
+                #expect(out.stderr.contains(words), "\(args): \(out)")
+                let last = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+                let json = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
+                #expect(json?["level"] as? String == "error")
+                #expect((json?["msg"] as? String)?.contains(words) == true, "log: \(last)")
+            }
+        }
+
+        @Test("--help and --version exit 0")
+        func helpAndVersion() throws {
+            let sb = try Sandbox(writeConfig: false)
+            for args in [["--help"], ["--version"], ["create", "--help"], ["exec", "--help"], ["kill", "-h"]] {
+                let out = try sb.ocirunCommand(args)
+                #expect(out.status == 0, "\(args): \(out)")
+                #expect(!out.stdout.isEmpty)
+            }
+        }
+
+        @Test("flag spellings the fast path takes: --flag=value, -b, options after the id")
+        func spellings() throws {
+            let sb = try Sandbox()
+            sb.set(["process", "args"], ["sh", "-c", "echo spelled"])
+            try sb.writeConfig()
+            let id = sb.newID()
+            defer { _ = try? sb.ocirunCommand(["delete", "-f", id]) }
+            let out = try sb.ocirunCommand(["run", id, "--bundle=" + sb.bundle, "--pid-file", sb.dir + "/pid"])
+            #expect(out.status == 0, "\(out)")
+            #expect(out.stdout == "spelled\n")
+            #expect(FileManager.default.fileExists(atPath: sb.dir + "/pid"))
+            let id2 = sb.newID()
+            defer { _ = try? sb.ocirunCommand(["delete", "--force", id2]) }
+            let out2 = try sb.ocirunCommand(["run", "-b", sb.bundle, id2])
+            #expect(out2.stdout == "spelled\n", "\(out2)")
+        }
+    }
+}
