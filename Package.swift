@@ -31,15 +31,24 @@ let package = Package(
         .target(name: "OCIRuntime", dependencies: ["OCISpec", "JSON", "LinuxSystem", "CLinux", "CCap", "CSeccomp", "CDI"]),
 
         // Singularity images and HPC hooks.
+        .target(name: "SIFFormat", dependencies: []),
+        // squashfs written and read in-process (libsquashfs, squashfs-tools-ng) and loop devices.
+        .target(name: "CSquashfs", linkerSettings: [
+            .linkedLibrary("squashfs"), .linkedLibrary("zstd"), .linkedLibrary("lz4"),
+            .linkedLibrary("lzma"), .linkedLibrary("z"),
+        ]),
         .target(name: "SIFBundle", dependencies: [
-            "JSON",
+            "SIFFormat", "JSON",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
 
+        // SIF images as bundles: mount/umount, build, run by annotation (no cryptography here).
+        .target(name: "SIFMount", dependencies: ["SIFFormat", "CSquashfs", "JSON", "OCISpec"]),
+
         // The command line: one ParsableCommand per verb, and a one-file executable.
         .target(name: "OCIRunCommands", dependencies: [
-            "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle",
+            "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle", "SIFMount",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ocirun", dependencies: ["OCIRunCommands"]),
@@ -59,6 +68,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCISpec", "JSON"]),
+        .testTarget(name: "SIFMountTests", dependencies: ["SIFMount", "SIFFormat", "OCISpec", "JSON"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "CDI", "OCISpec", "JSON"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -8,6 +8,8 @@ pkgs=(
   busybox-static                                      # test container rootfs
   runc crun                                           # reference runtimes the conformance suite scores
   squashfs-tools siftool                              # SIF images made and read by other tools
+  libsquashfs-dev libzstd-dev liblz4-dev liblzma-dev zlib1g-dev  # squashfs in-process (sif build/mount), static
+  squashfuse fuse3 openssl                            # rootless sif mount; test keys
   uidmap                                              # newuidmap/newgidmap for rootless ranges
   python3                                             # conformance runner
 )

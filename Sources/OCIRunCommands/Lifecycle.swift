@@ -15,6 +15,7 @@ struct CreateValues {
     var noNewKeyring = false
 
     func options() -> CreateOptions {
+        registerSIFRootfsProvider()   // bundles naming a SIF image (org.ocirun.sif.image)
         var o = CreateOptions(bundle: bundle, logger: globalOptions.logger)
         o.pidFile = pidFile
         o.consoleSocket = consoleSocket

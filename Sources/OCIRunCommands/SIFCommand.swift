@@ -11,8 +11,9 @@ public struct SIFCommand: ParsableCommand {
     /// The `sif` verb and its subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "sif",
-        abstract: "Inspect, verify and sign Singularity Image Format (SIF) images.",
-        subcommands: [SIFInspectCommand.self, SIFVerifyCommand.self, SIFSignCommand.self]
+        abstract: "Inspect, verify, sign, build and mount Singularity Image Format (SIF) images.",
+        subcommands: [SIFInspectCommand.self, SIFVerifyCommand.self, SIFSignCommand.self,
+                      SIFMountCommand.self, SIFUmountCommand.self, SIFBuildCommand.self]
     )
 
     /// Makes the command (ArgumentParser fills it in).

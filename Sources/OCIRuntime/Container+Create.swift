@@ -76,15 +76,19 @@ extension Container {
         var cgroup: ContainerCgroup?
         var childPid: pid_t = 0
         var cleanupState = true
+        var hostMounts: [String] = []
         defer {
             if cleanupState {
                 if childPid > 0 { Glibc.kill(childPid, SIGKILL); _ = try? waitForChild(childPid) }
                 if let cg = cgroup { try? cg.destroy() }
+                for m in hostMounts.reversed() { _ = umount2(m, Int32(MNT_DETACH)) }
                 try? Files.removeTree(stateDir)
             }
         }
         do {
             try Files.writeAtomically(stateDir + "/config.json", configBytes)
+            // A root file system mounted on the host (a SIF image): before anything else is set up.
+            hostMounts = try RootfsProviders.prepare(spec: spec, bundle: bundle, rootfs: plan.rootfs, stateDir: stateDir)
             if mkfifo(stateDir + "/exec.fifo", 0o622) != 0 { throw SystemError("mkfifo", stateDir + "/exec.fifo") }
             let rootUid = hostID(0, spec.linux?.uidMappings, userns: plan.namespaces.new.contains(.user))
             let rootGid = hostID(0, spec.linux?.gidMappings, userns: plan.namespaces.new.contains(.user))
@@ -170,7 +174,7 @@ extension Container {
             let start = ProcessInfo.read(pid: pid)?.startTime ?? 0
             var state = ContainerState(id: id, pid: pid, startTime: start, bundle: bundle, rootfs: plan.rootfs,
                                        created: rfc3339Now(), owner: ownerName(), annotations: spec.annotations,
-                                       cgroup: cgroup, phase: "creating", hostMounts: nil, loopDevices: nil,
+                                       cgroup: cgroup, phase: "creating", hostMounts: hostMounts.isEmpty ? nil : hostMounts, loopDevices: nil,
                                        sharedPidNamespace: !plan.namespaces.new.contains(.pid))
             // Recorded at once, so that `delete --force` finds the process if we die from here on.
             try store.save(state)

@@ -53,4 +53,4 @@ public struct SIFErrorCause: Sendable {
 }
 
 @inline(__always)
-func formatError(_ message: String) -> SIFError { SIFError(.invalidFormat, message) }
+package func formatError(_ message: String) -> SIFError { SIFError(.invalidFormat, message) }

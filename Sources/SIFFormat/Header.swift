@@ -87,9 +87,9 @@ public struct SIFHeader: Sendable, Hashable {
     public var integrityBytes: [UInt8] { rawLaunchScript + rawMagic + rawVersion + uuid }
 }
 
-func hexByte(_ b: UInt8) -> String {
+package func hexByte(_ b: UInt8) -> String {
     let digits = Array("0123456789abcdef")
     return String([digits[Int(b >> 4)], digits[Int(b & 0xf)]])
 }
 
-func hexString(_ bytes: [UInt8]) -> String { bytes.map(hexByte).joined() }
+package func hexString(_ bytes: [UInt8]) -> String { bytes.map(hexByte).joined() }

@@ -320,16 +320,17 @@ struct FieldReader {
 }
 
 /// Appends little-endian fields to a record being built.
-struct FieldWriter {
-    var bytes: [UInt8] = []
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
-    mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
-    mutating func i64(_ v: Int64) {
+package struct FieldWriter {
+    package var bytes: [UInt8] = []
+    package init() {}
+    package mutating func u8(_ v: UInt8) { bytes.append(v) }
+    package mutating func u32(_ v: UInt32) { for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    package mutating func i32(_ v: Int32) { u32(UInt32(bitPattern: v)) }
+    package mutating func i64(_ v: Int64) {
         let u = UInt64(bitPattern: v)
         for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: u >> (8 * UInt64(i)))) }
     }
-    mutating func raw(_ b: [UInt8], length: Int) {
+    package mutating func raw(_ b: [UInt8], length: Int) {
         precondition(b.count <= length)
         bytes.append(contentsOf: b)
         bytes.append(contentsOf: [UInt8](repeating: 0, count: length - b.count))
@@ -337,7 +338,7 @@ struct FieldWriter {
 }
 
 /// The bytes before the first NUL, as a (lossily decoded) string.
-func cString(_ bytes: [UInt8]) -> String {
+package func cString(_ bytes: [UInt8]) -> String {
     let end = bytes.firstIndex(of: 0) ?? bytes.count
     return String(decoding: bytes[..<end], as: UTF8.self)
 }

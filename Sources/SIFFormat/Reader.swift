@@ -131,6 +131,6 @@ public final class MemoryImageReader: RandomAccessWriter {
     public func sync() throws {}
 }
 
-func errnoText() -> String {
+package func errnoText() -> String {
     String(cString: strerror(errno))
 }
