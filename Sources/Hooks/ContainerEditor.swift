@@ -260,8 +260,8 @@ public struct ContainerEditor {
 
     /// Allows the devices in the container's device cgroup: `c MAJ:MIN rwm` lines to the v1
     /// `devices.allow`, and, where the container's cgroup2 directory has a device program
-    /// attached (any runtime's) or the host is v2-only, a rebuilt program that keeps everything
-    /// the old one allowed and adds these devices (`DeviceCgroupV2`).
+    /// attached (any runtime's), a rebuilt program that keeps everything the old one allowed and
+    /// adds these devices (`DeviceCgroupV2`).
     func allowDevices(_ devices: [HostDevice], kind: String) throws {
         var allowed = false
         if let dir = devicesCgroup {
@@ -273,9 +273,22 @@ public struct ContainerEditor {
             }
             allowed = true
         }
-        if let dir = unifiedCgroup, try DeviceCgroupV2.needsProgram(dir, unifiedOnly: unifiedOnly) {
-            try DeviceCgroupV2.allow(devices, config: configDevices, cgroupDirectory: dir, kind: kind)
-            allowed = true
+        if let dir = unifiedCgroup {
+            switch try DeviceCgroupV2.hasProgram(dir) {
+            case true?:
+                try DeviceCgroupV2.allow(devices, config: configDevices, cgroupDirectory: dir, kind: kind)
+                allowed = true
+            case false?:
+                // Nothing of the container's own refuses a device on cgroup2; on a v2-only host
+                // that is the whole device filter.
+                if unifiedOnly { allowed = true }
+            case nil:
+                if devicesCgroup != nil {
+                    throw HookError("\(kind): query the device programs of cgroup \(dir): not permitted (the v1 rules were written: the hook runs privileged)")
+                }
+                FileDescriptor.standardError("ocirun-hooks \(kind): warning: not permitted to change the device programs of \(dir) (an unprivileged hook): device access is left to the runtime's rules\n")
+                return
+            }
         }
         if !allowed {
             FileDescriptor.standardError("ocirun-hooks \(kind): warning: no devices cgroup of the container found (from \(cgroupSource); a cgroup namespace hides it): device access is left to the runtime's rules\n")

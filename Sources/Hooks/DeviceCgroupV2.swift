@@ -41,12 +41,15 @@ enum DeviceCgroupV2 {
         CgroupLayout.parse(mountinfo: mountinfo).isUnifiedOnly
     }
 
-    /// Whether the hook must (re)build the program of `dir`: some runtime attached one there (the
-    /// kernel then allows a device only when every program on the path allows it), or the host
-    /// is v2-only (the eBPF program is the only device filter there is).
-    static func needsProgram(_ dir: String, unifiedOnly: Bool) throws -> Bool {
-        if unifiedOnly { return true }
+    /// Whether device programs are attached to `dir` itself (by any runtime: the kernel then
+    /// allows a device only when every program on the path allows it); nil when this process
+    /// may not ask (BPF_PROG_QUERY needs CAP_NET_ADMIN or CAP_SYS_ADMIN: an unprivileged hook).
+    /// With none attached the container's own cgroup2 group refuses nothing, on a v2-only host
+    /// too (a rootless or privileged container): a program is then not added, it could only
+    /// take devices away.
+    static func hasProgram(_ dir: String) throws -> Bool? {
         do { return try !DeviceFilterV2.attachedPrograms(cgroupDirectory: dir).isEmpty } catch {
+            if let e = error as? SystemError, e.errno == EPERM { return nil }
             throw HookError("query the device programs of cgroup \(dir): \(error)")
         }
     }
