@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
   [ -n "${CI:-}" ] && fail "test-hooks needs root (CI is set: not skipping)"
   echo "test-hooks: skipped (needs root)"; exit 0
 fi
-for tool in gcc readelf ldconfig mknod python3 runc crun busybox; do
+for tool in gcc readelf ldconfig mknod python3 runc crun busybox unshare; do
   command -v "$tool" >/dev/null || [ -x "/sbin/$tool" ] || fail "missing $tool (scripts/setup.sh installs it)"
 done
 [ -x "$OCIRUN" ] && [ -x "$HOOKS" ] || fail "build first: $OCIRUN and $HOOKS"
