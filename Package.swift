@@ -55,7 +55,7 @@ let package = Package(
 
         // CDI spec parsing and container edits (used by OCIRuntime's create), and the HPC hooks.
         .target(name: "CDI", dependencies: ["OCISpec", "JSON", "LinuxSystem"]),
-        .target(name: "Hooks", dependencies: ["CDI", "OCISpec", "JSON", "LinuxSystem", "CLinux"]),
+        .target(name: "Hooks", dependencies: ["CDI", "OCISpec", "JSON", "LinuxSystem", "CLinux", "OCIRuntime"]),
         .executableTarget(name: "ocirun-hooks", dependencies: [
             "Hooks", "CDI", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -69,7 +69,7 @@ let package = Package(
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "SIFMountTests", dependencies: ["SIFMount", "SIFFormat", "OCISpec", "JSON"]),
-        .testTarget(name: "HooksTests", dependencies: ["Hooks", "CDI", "OCISpec", "JSON"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HooksTests", dependencies: ["Hooks", "CDI", "OCISpec", "JSON", "OCIRuntime"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

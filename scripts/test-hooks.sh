@@ -16,7 +16,7 @@ if [ "$(id -u)" != 0 ]; then
   [ -n "${CI:-}" ] && fail "test-hooks needs root (CI is set: not skipping)"
   echo "test-hooks: skipped (needs root)"; exit 0
 fi
-for tool in gcc readelf ldconfig mknod python3 runc crun busybox; do
+for tool in gcc readelf ldconfig mknod python3 runc crun busybox unshare; do
   command -v "$tool" >/dev/null || [ -x "/sbin/$tool" ] || fail "missing $tool (scripts/setup.sh installs it)"
 done
 [ -x "$OCIRUN" ] && [ -x "$HOOKS" ] || fail "build first: $OCIRUN and $HOOKS"
@@ -272,6 +272,52 @@ expect_line "$cdi_out" "open /dev/infiniband/uverbs0: ENXIO" "ib through CDI"
 grep -qE '^(open /tmp/uverbs1 \(231:193\)|mknod /tmp/uverbs1 231:193): EPERM$' <<<"$cdi_out" || { echo "$cdi_out" >&2; fail "ib through CDI: other devices must stay refused"; }
 [ "$hook_out" = "$cdi_out" ] || { diff <(echo "$hook_out") <(echo "$cdi_out") >&2; fail "ib: CDI view differs from the hook's"; }
 pass "CDI spec from 'ocirun-hooks cdi generate ib' applied by ocirun: same container view as the ib hook"
+
+# 5b. cgroup2: the device filter is an eBPF program on the container's cgroup2 directory, which a
+# hook can only replace. On this host (hybrid) ocirun attaches one beside the v1 rules; for a
+# v2-only host the runtime runs in a private mount namespace where the cgroup2 hierarchy is
+# mounted on /sys/fs/cgroup and the v1 hierarchies are gone: ocirun and runc see a v2-only host
+# and take their v2 paths (runc detects it from /sys/fs/cgroup), the container's v1 devices cgroup
+# stays the root one (allow all), and the program alone decides. (crun needs to raise
+# RLIMIT_MEMLOCK to load its program, which root here may not: it is not run that way.)
+run_v2() { # RUNTIME ID BUNDLE -> stdout; stderr to $work/ID.err
+  local rt=$1 id=$2 b=$3 cmd; ids+=("$id")
+  case $rt in
+    ocirun) cmd=("$OCIRUN" --root "$work/state") ;;
+    runc) cmd=(runc --root "$work/runc-state") ;;
+  esac
+  unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 97
+    grep -q " - cgroup " /proc/self/mountinfo && exit 98; exec "$@"' sh "${cmd[@]}" run --bundle "$b" "$id" 2>"$work/$id.err"
+}
+merge_hooks() { python3 -c 'import json,sys; d={}; [d.setdefault(k, []).extend(v) for a in sys.argv[1:] for k, v in json.loads(a).items()]; print(json.dumps(d))' "$@"; }
+for rt in ocirun runc; do
+  bundle "gpu2-$rt" "${gpu_cmd%\"]}; grep :devices: /proc/self/cgroup\"]" '["NVIDIA_VISIBLE_DEVICES=0"]' '{}' "$(hook createContainer gpu --host-root "$host")"
+  out=$(run_v2 "$rt" "gpu2-$rt" "$work/gpu2-$rt") || { cat "$work/gpu2-$rt.err" >&2; fail "gpu on cgroup2 only under $rt"; }
+  grep -qE '^[0-9]+:devices:/$' <<<"$out" || { echo "$out" >&2; fail "gpu on cgroup2 only under $rt: the container is in a v1 devices cgroup (not v2-only)"; }
+  check_gpu "$out" "gpu hook on cgroup2 only under $rt"
+  pass "gpu hook on a cgroup v2-only host under $rt: the rebuilt eBPF program allows nvidia0 (ENXIO), refuses nvidia1 (EPERM)"
+done
+# Two hooks (gpu, then rocm) and a CDI device in one container: the second hook's program keeps
+# what the runtime (CDI) and the first hook allowed.
+multi_cmd='["/bin/sh","-c","probe open /dev/nvidia0 open /dev/kfd open /dev/infiniband/uverbs0 mknod-open /tmp/nvidia1 195 1"]'
+multi_hooks=$(merge_hooks "$(hook createRuntime gpu --host-root "$host")" "$(hook createContainer rocm --host-root "$host")")
+for layout in host v2; do
+  for rt in ocirun runc; do
+    ann='{"org.ocirun.hooks.rocm": "true", "cdi.k8s.io/ib": "ocirun.dev/ib=all"}'
+    [ "$rt" = runc ] && ann='{"org.ocirun.hooks.rocm": "true"}'   # CDI is applied by ocirun itself
+    [ "$rt/$layout" = runc/host ] && continue                      # runc attaches no program on a hybrid host
+    id=multi-$layout-$rt
+    bundle "$id" "$multi_cmd" '["NVIDIA_VISIBLE_DEVICES=0"]' "$ann" "$multi_hooks"
+    if [ "$layout" = v2 ]; then out=$(OCIRUN_CDI_SPEC_DIRS=$work/cdi run_v2 "$rt" "$id" "$work/$id") || { cat "$work/$id.err" >&2; fail "$id"; }
+    else out=$(OCIRUN_CDI_SPEC_DIRS=$work/cdi run_in "$rt" "$id" "$work/$id") || { cat "$work/$id.err" >&2; fail "$id"; }; fi
+    expect_line "$out" "open /dev/nvidia0: ENXIO" "$id: the first hook's device stays allowed"
+    expect_line "$out" "open /dev/kfd: ENXIO" "$id: the second hook's device"
+    if [ "$rt" = ocirun ]; then expect_line "$out" "open /dev/infiniband/uverbs0: ENXIO" "$id: the CDI device stays allowed"
+    else expect_line "$out" "open /dev/infiniband/uverbs0: ENOENT" "$id"; fi
+    grep -qE '^(open /tmp/nvidia1 \(195:1\)|mknod /tmp/nvidia1 195:1): EPERM$' <<<"$out" || { echo "$out" >&2; fail "$id: other devices must stay refused"; }
+    pass "gpu + rocm hooks$([ "$rt" = ocirun ] && echo " + CDI ib") under $rt ($layout layout): every device allowed in the end, others EPERM"
+  done
+done
 
 # 6. MPI: the container's libmpi.so.12.1.1 replaced by the host's libmpi.so.12.5.0 (and its libfabric).
 cat > "$work/mpi-ok.json" <<JSON

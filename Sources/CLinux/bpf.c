@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static int sys_bpf(int cmd, union bpf_attr *attr) {
@@ -75,4 +76,16 @@ int ocirun_bpf_prog_fd_by_id(uint32_t id) {
     memset(&a, 0, sizeof(a));
     a.prog_id = id;
     return sys_bpf(BPF_PROG_GET_FD_BY_ID, &a);
+}
+
+int ocirun_setxattr(const char *path, const char *name, const void *value, size_t size) {
+    return setxattr(path, name, value, size, 0);
+}
+
+long ocirun_getxattr(const char *path, const char *name, void *value, size_t size) {
+    return (long)getxattr(path, name, value, size);
+}
+
+int ocirun_removexattr(const char *path, const char *name) {
+    return removexattr(path, name);
 }

@@ -67,6 +67,12 @@ public struct ContainerEditor {
     public private(set) var root: String
     /// The v1 devices cgroup directory of the container, if any.
     public private(set) var devicesCgroup: String?
+    /// The container's cgroup2 directory, if any (hybrid and v2-only hosts).
+    public private(set) var unifiedCgroup: String?
+    /// True when this process sees only the cgroup2 hierarchy (a v2-only host).
+    var unifiedOnly = false
+    /// The container's `linux.resources.devices` (config.json).
+    var configDevices: [LinuxDeviceCgroup] = []
     /// Where the container's cgroup was looked up (for messages).
     var cgroupSource: String
     var stagingRoot = "/.ocirun"
@@ -117,8 +123,11 @@ public struct ContainerEditor {
             root = t.rootfs
         }
         cgroupSource = source
-        devicesCgroup = ContainerEditor.devicesCgroup(cgroupText: cgroupText,
-                                                      mountinfo: (try? Files.readString("/proc/self/mountinfo")) ?? "")
+        let mountinfo = (try? Files.readString("/proc/self/mountinfo")) ?? ""
+        devicesCgroup = ContainerEditor.devicesCgroup(cgroupText: cgroupText, mountinfo: mountinfo)
+        unifiedCgroup = DeviceCgroupV2.directory(cgroupText: cgroupText, mountinfo: mountinfo)
+        unifiedOnly = DeviceCgroupV2.isUnifiedOnly(mountinfo: mountinfo)
+        configDevices = t.spec.linux?.resources?.devices ?? []
     }
 
     /// The v1 devices cgroup directory from a `/proc/PID/cgroup` text and this process's mountinfo.
@@ -249,22 +258,40 @@ public struct ContainerEditor {
         }
     }
 
-    /// Allows the devices in the container's device cgroup.
-    ///
-    /// TODO(cgroup v2): a v2-only host filters devices with an eBPF program attached to the
-    /// container's cgroup; replacing it is the runtime's job (Sources/OCIRuntime). Until that seam
-    /// exists here the hook only warns there: use CDI (`cdi.k8s.io/...` annotations), whose device
-    /// nodes the runtime itself allows.
+    /// Allows the devices in the container's device cgroup: `c MAJ:MIN rwm` lines to the v1
+    /// `devices.allow`, and, where the container's cgroup2 directory has a device program
+    /// attached (any runtime's), a rebuilt program that keeps everything the old one allowed and
+    /// adds these devices (`DeviceCgroupV2`).
     func allowDevices(_ devices: [HostDevice], kind: String) throws {
-        guard let dir = devicesCgroup else {
-            FileDescriptor.standardError("ocirun-hooks \(kind): warning: no v1 devices cgroup for the container (from \(cgroupSource)); device access is left to the runtime's rules\n")
-            return
-        }
-        for d in devices {
-            let rule = "\(d.type) \(d.major):\(d.minor) rwm"
-            do { try Files.write(dir + "/devices.allow", rule) } catch {
-                throw HookError("\(kind): allow \(d.path) in the device cgroup: write \"\(rule)\" to \(dir)/devices.allow: \(error)")
+        var allowed = false
+        if let dir = devicesCgroup {
+            for d in devices {
+                let rule = "\(d.type) \(d.major):\(d.minor) rwm"
+                do { try Files.write(dir + "/devices.allow", rule) } catch {
+                    throw HookError("\(kind): allow \(d.path) in the device cgroup: write \"\(rule)\" to \(dir)/devices.allow: \(error)")
+                }
             }
+            allowed = true
+        }
+        if let dir = unifiedCgroup {
+            switch try DeviceCgroupV2.hasProgram(dir) {
+            case true?:
+                try DeviceCgroupV2.allow(devices, config: configDevices, cgroupDirectory: dir, kind: kind)
+                allowed = true
+            case false?:
+                // Nothing of the container's own refuses a device on cgroup2; on a v2-only host
+                // that is the whole device filter.
+                if unifiedOnly { allowed = true }
+            case nil:
+                if devicesCgroup != nil {
+                    throw HookError("\(kind): query the device programs of cgroup \(dir): not permitted (the v1 rules were written: the hook runs privileged)")
+                }
+                FileDescriptor.standardError("ocirun-hooks \(kind): warning: not permitted to change the device programs of \(dir) (an unprivileged hook): device access is left to the runtime's rules\n")
+                return
+            }
+        }
+        if !allowed {
+            FileDescriptor.standardError("ocirun-hooks \(kind): warning: no devices cgroup of the container found (from \(cgroupSource); a cgroup namespace hides it): device access is left to the runtime's rules\n")
         }
     }
 

@@ -18,7 +18,8 @@ public enum DeviceFilterV2 {
     static let license = "Apache-2.0"
 
     /// Replaces the device program of the cgroup2 directory `cgroupDirectory` with one compiled
-    /// from `rules` (complete: pass `DeviceFilter.rules(config)` to include the default list).
+    /// from `rules` (complete: pass `DeviceFilter.rules(config)` to include the default list),
+    /// and records `rules` beside it (`recordedRules`).
     public static func install(_ rules: [DeviceRule], cgroupDirectory: String) throws {
         guard rules.count <= 2000 else {
             throw RuntimeError(.invalidArgument, "linux.resources.devices: \(rules.count) rules are too many for a device program (at most 2000)")
@@ -54,6 +55,7 @@ public enum DeviceFilterV2 {
                 throw RuntimeError(.failed, "detach the previous device program \(id)", cause: SystemError("bpf(BPF_PROG_DETACH)", cgroupDirectory))
             }
         }
+        record(rules, cgroupDirectory: cgroupDirectory)   // DeviceFilter+Record.swift
     }
 
     /// The ids of the device programs attached to the directory itself.

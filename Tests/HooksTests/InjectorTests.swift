@@ -2,6 +2,8 @@ import Foundation
 import Testing
 @testable import Hooks
 import CDI
+import OCIRuntime
+import OCISpec
 
 @Suite struct GPUSelectionTests {
     @Test func readsTheEnvironmentFirst() throws {
@@ -113,6 +115,44 @@ import CDI
         #expect(ContainerEditor.devicesCgroup(cgroupText: "0::/x\n", mountinfo: mi) == nil)
         // Inside a cgroup namespace the path reads "/": unknown, never the hierarchy's root.
         #expect(ContainerEditor.devicesCgroup(cgroupText: "12:devices:/\n", mountinfo: mi) == nil)
+    }
+
+    @Test func unifiedCgroupFromCgroup2Mount() {
+        let mi = "30 25 0:26 / /sys/fs/cgroup/devices rw,nosuid - cgroup cgroup rw,devices\n"
+            + "31 25 0:27 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
+        let cg = "12:devices:/ocirun/c1\n0::/ocirun/c1\n"
+        #expect(DeviceCgroupV2.directory(cgroupText: cg, mountinfo: mi) == "/sys/fs/cgroup/unified/ocirun/c1")
+        #expect(DeviceCgroupV2.directory(cgroupText: "12:devices:/ocirun/c1\n", mountinfo: mi) == nil)
+        // A cgroup namespace ("/"): never the root, which would filter the whole machine.
+        #expect(DeviceCgroupV2.directory(cgroupText: "0::/\n", mountinfo: mi) == nil)
+        #expect(DeviceCgroupV2.isUnifiedOnly(mountinfo: mi) == false)
+        let v2 = "31 25 0:27 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n"
+        #expect(DeviceCgroupV2.directory(cgroupText: "0::/k8s/pod1/c1\n", mountinfo: v2) == "/sys/fs/cgroup/k8s/pod1/c1")
+        #expect(DeviceCgroupV2.isUnifiedOnly(mountinfo: v2))
+    }
+
+    /// The record kept beside a device program reads back as the same rules, and the rules a
+    /// hook installs keep the container's own and allow its devices (last match wins).
+    @Test func deviceRuleRecordRoundTrip() throws {
+        let config = [LinuxDeviceCgroup(allow: false, type: nil, major: nil, minor: nil, access: "rwm"),
+                      LinuxDeviceCgroup(allow: true, type: "c", major: 10, minor: 229, access: "r"),
+                      LinuxDeviceCgroup(allow: true, type: "b", major: 8, minor: nil, access: "rm")]
+        let rules = try DeviceFilter.rules(config)
+        let text = DeviceFilterV2.recordText(rules, program: 42)
+        #expect(text.hasPrefix("ocirun-device-rules 1\nprogram 42\ndeny a *:* rwm\nallow c 10:229 r\nallow b 8:* rm\n"))
+        let back = try #require(DeviceFilterV2.parseRecord(text))
+        #expect(back.program == 42)
+        #expect(back.rules == rules)
+        #expect(DeviceFilterV2.parseRecord("ocirun-device-rules 1\nprogram 42\nallow x 1:2 rwm\n") == nil)
+        #expect(DeviceFilterV2.parseRecord("something else") == nil)
+
+        let gpu = HostDevice(path: "/dev/nvidia0", local: "/dev/nvidia0", type: "c", major: 195, minor: 0, mode: 0o666)
+        let all = try DeviceCgroupV2.rules(adding: [gpu], config: config, cgroupDirectory: "/nonexistent-cgroup")
+        #expect(DeviceFilter.decide(all, kind: .char, major: 195, minor: 0, access: .all))
+        #expect(!DeviceFilter.decide(all, kind: .char, major: 195, minor: 1, access: .read))
+        #expect(DeviceFilter.decide(all, kind: .char, major: 10, minor: 229, access: .read))
+        #expect(!DeviceFilter.decide(all, kind: .char, major: 10, minor: 229, access: .write))
+        #expect(DeviceFilter.decide(all, kind: .char, major: 1, minor: 3, access: .all))   // /dev/null: the defaults stay
     }
 }
 

@@ -4,6 +4,7 @@
  * The few bpf(2) commands the cgroup2 device filter needs, over the kernel's UAPI header (no
  * libbpf). Each returns what bpf(2) returns: -1 with errno set on failure.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -23,6 +24,11 @@ int ocirun_bpf_detach_device_program(int prog_fd, int cgroup_fd);
 int ocirun_bpf_query_device_programs(int cgroup_fd, uint32_t *ids, uint32_t *count);
 /* BPF_PROG_GET_FD_BY_ID. */
 int ocirun_bpf_prog_fd_by_id(uint32_t id);
+/* setxattr(2)/getxattr(2)/removexattr(2) on a path: the cgroup2 directory's record of the rules
+ * its device program was compiled from (DeviceFilterV2). getxattr returns the value's size. */
+int ocirun_setxattr(const char *path, const char *name, const void *value, size_t size);
+long ocirun_getxattr(const char *path, const char *name, void *value, size_t size);
+int ocirun_removexattr(const char *path, const char *name);
 
 #ifdef __cplusplus
 }
