@@ -96,11 +96,11 @@ public struct Container {
         if fd >= 0 {
             defer { close(fd) }
             // The pidfd names this process for good: check it is still the container's init.
-            guard Container.isAlive(state) else { throw RuntimeError(.invalidState, "container \"\(id)\" is not running") }
+            guard Container.isAlive(state) else { throw RuntimeError(.invalidState, "cannot signal container \"\(id)\": container not running") }
             if ocirun_pidfd_send_signal(fd, sig) != 0 { throw SystemError("pidfd_send_signal", "pid \(state.pid)") }
             return
         }
-        guard Container.isAlive(state) else { throw RuntimeError(.invalidState, "container \"\(id)\" is not running") }
+        guard Container.isAlive(state) else { throw RuntimeError(.invalidState, "cannot signal container \"\(id)\": container not running") }
         if Glibc.kill(state.pid, sig) != 0 { throw SystemError("kill", "pid \(state.pid)") }
     }
 
