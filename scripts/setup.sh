@@ -10,6 +10,7 @@ pkgs=(
   squashfs-tools siftool                              # SIF images made and read by other tools
   uidmap                                              # newuidmap/newgidmap for rootless ranges
   python3                                             # conformance runner
+  containerd podman conmon python3-grpcio bsdutils   # engine tests (scripts/test-engines.sh)
 )
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
