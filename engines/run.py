@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import string
@@ -528,6 +529,51 @@ def t_podman_detached(pm, rt):
         pm.cleanup(rt, name)
 
 
+def t_podman_fds(pm, rt):
+    """--preserve-fds N and socket activation (LISTEN_FDS/LISTEN_PID set for podman itself): the
+    descriptors reach the container process, nothing else does."""
+    name = "fds-" + rt.name
+    marker = os.path.join(pm.dir, "marker")
+    with open(marker, "w") as f:
+        f.write("marker-%s\n" % rt.name)
+    show = "ls /proc/$$/fd; echo LISTEN_FDS=$LISTEN_FDS LISTEN_PID=$LISTEN_PID; cat <&%d"
+    try:
+        fd = os.open(marker, os.O_RDONLY)
+        try:
+            os.dup2(fd, 3, inheritable=True)
+            os.dup2(fd, 4, inheritable=True)
+            argv = pm.argv(rt, pm.run_args(rt, name, ["--rm", "--preserve-fds", "2"]) + ["sh", "-c", show % 4])
+            p = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=pm.env,
+                               pass_fds=(3, 4), timeout=90)
+            check(p.returncode == 0, "podman run --preserve-fds 2: %r" % p)
+            lines = [line for line in p.stdout.split("\n") if not line.isdigit()]
+            check(fds_of(p.stdout) == [0, 1, 2, 3, 4] and lines[1] == "marker-" + rt.name,
+                  "--preserve-fds 2 passes fds 3 and 4, and only them: %r" % p)
+            pm.cleanup(rt, name)
+            os.close(4)
+            fresh = os.open(marker, os.O_RDONLY)  # fd 3's offset is at the end now
+            os.dup2(fresh, 3, inheritable=True)
+            os.close(fresh)
+            # podman was socket-activated: it hands fd 3 on with LISTEN_FDS=1, LISTEN_PID=1.
+            activated = "LISTEN_PID=$$ LISTEN_FDS=1 exec " + " ".join(shlex.quote(a) for a in pm.argv(
+                rt, pm.run_args(rt, name, ["--rm"]) + ["sh", "-c", show % 3]))
+            p = subprocess.run(["sh", "-c", activated], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               env=pm.env, pass_fds=(3,), timeout=90)
+            check(p.returncode == 0, "socket-activated podman run: %r" % p)
+            lines = [line for line in p.stdout.split("\n") if not line.isdigit()]
+            check(fds_of(p.stdout) == [0, 1, 2, 3] and lines[0] == "LISTEN_FDS=1 LISTEN_PID=1" and
+                  lines[1] == "marker-" + rt.name, "LISTEN_FDS=1 passes fd 3 to pid 1 of the container: %r" % p)
+        finally:
+            os.close(fd)
+            for n in (3, 4):
+                try:
+                    os.close(n)
+                except OSError:
+                    pass
+    finally:
+        pm.cleanup(rt, name)
+
+
 def t_podman_missing_command(pm, rt):
     name = "missing-" + rt.name
     try:
@@ -693,6 +739,8 @@ def main():
                     attempt("[%s] podman run --rm (exit status, only stdio fds)" % rt.name, t_podman_run_rm, pm, rt)
                     attempt("[%s] podman run -t (test -t 0 is true)" % rt.name, t_podman_tty, pm, rt)
                     attempt("[%s] podman run -d, exec, exec -t, stop, rm" % rt.name, t_podman_detached, pm, rt)
+                    attempt("[%s] podman run --preserve-fds 2, and socket activation (LISTEN_FDS)" % rt.name,
+                            t_podman_fds, pm, rt)
                     attempt("[%s] podman run of a missing command shows the runtime's message" % rt.name,
                             t_podman_missing_command, pm, rt)
                 r = run(["podman", "system", "reset", "--force"], env=pm.env, timeout=120)
