@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shlex
 import shutil
 import signal
@@ -405,7 +406,7 @@ def t_cri_missing_command(cd, rt, cri):
 # --- podman -----------------------------------------------------------------------------------
 
 class Podman:
-    def __init__(self, workdir, runtimes, cgroup_prefix, images):
+    def __init__(self, workdir, runtimes, cgroup_prefix, images, driver="vfs"):
         self.dir = os.path.join(workdir, "podman")
         self.runtimes = runtimes
         self.cgroup_prefix = cgroup_prefix
@@ -416,7 +417,8 @@ class Podman:
                         CONTAINERS_CONF=os.path.join(d, "containers.conf"),
                         CONTAINERS_STORAGE_CONF=os.path.join(d, "storage.conf"),
                         CONTAINERS_REGISTRIES_CONF=os.path.join(d, "registries.conf"))
-        names = ", ".join('"%s"' % rt.name for rt in runtimes)
+        json_runtimes = ["crun", "runc"] + [rt.name for rt in runtimes if rt.name not in ("crun", "runc")]
+        names = ", ".join('"%s"' % n for n in json_runtimes)
         with open(self.env["CONTAINERS_CONF"], "w") as f:
             f.write("\n".join([
                 "[containers]",
@@ -434,7 +436,7 @@ class Podman:
                 'volume_path = "%s/volumes"' % d,
                 'runtime = "%s"' % runtimes[0].name,
                 # podman passes --log-format=json only to the runtimes named here.
-                'runtime_supports_json = ["crun", "runc", %s]' % names,
+                'runtime_supports_json = [%s]' % names,
                 "",
                 "[engine.runtimes]",
             ] + ['%s = ["%s"]' % (rt.name, rt.path) for rt in runtimes] + [
@@ -443,7 +445,7 @@ class Podman:
                 'network_config_dir = "%s/networks"' % d,
             ]) + "\n")
         with open(self.env["CONTAINERS_STORAGE_CONF"], "w") as f:
-            f.write('[storage]\ndriver = "vfs"\ngraphroot = "%s/storage"\nrunroot = "%s/runroot"\n' % (d, d))
+            f.write('[storage]\ndriver = "%s"\ngraphroot = "%s/storage"\nrunroot = "%s/runroot"\n' % (driver, d, d))
         with open(self.env["CONTAINERS_REGISTRIES_CONF"], "w") as f:
             f.write("unqualified-search-registries = []\n")
 
@@ -587,6 +589,38 @@ def t_podman_missing_command(pm, rt):
         pm.cleanup(rt, name)
 
 
+# --- docs -------------------------------------------------------------------------------------
+
+DOCS = os.path.join(HERE, "..", "docs", "engines.md")
+DOC_BINARY = "/usr/local/bin/ocirun"
+
+
+def doc_blocks():
+    """The fenced blocks of docs/engines.md tagged `tested=NAME`: {NAME: text}."""
+    with open(DOCS) as f:
+        text = f.read()
+    return {m.group(1): m.group(2) for m in re.finditer(r"^```\w+ tested=(\w+)\n(.*?)^```", text, re.M | re.S)}
+
+
+def config_lines(text):
+    return {line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")}
+
+
+def t_docs(cd, pm, rt):
+    blocks = doc_blocks()
+    check(set(blocks) >= {"containerd", "runtimeclass", "podman"}, "docs/engines.md has the tested blocks: %s" % sorted(blocks))
+    for name, path in (("containerd", cd.config if cd else None), ("podman", pm.env["CONTAINERS_CONF"] if pm else None)):
+        if path is None:
+            continue
+        with open(path) as f:
+            generated = config_lines(f.read())
+        wanted = config_lines(blocks[name].replace(DOC_BINARY, rt.path))
+        check(wanted <= generated, "docs/engines.md's %s lines are in the tested configuration; missing: %s"
+              % (name, sorted(wanted - generated)))
+    check("handler: %s" % rt.name in blocks["runtimeclass"].splitlines(),
+          "the RuntimeClass's handler is the CRI handler the tests use (%s)" % rt.name)
+
+
 # --- driver -----------------------------------------------------------------------------------
 
 def kill_leftovers(prefix, socket):
@@ -697,7 +731,7 @@ def main():
                 report("skip", "[%s] %s" % (rt.name, suite), "missing: " + ", ".join(gone))
         return True
 
-    cd = None
+    cd = pm = None
     try:
         images = image.build_images(os.path.join(workdir, "images"))
         if suites & {"ctr", "cri"} and not unavailable("containerd", ["containerd", "ctr", "containerd-shim-runc-v2", "script"]):
@@ -743,9 +777,14 @@ def main():
                             t_podman_fds, pm, rt)
                     attempt("[%s] podman run of a missing command shows the runtime's message" % rt.name,
                             t_podman_missing_command, pm, rt)
-                r = run(["podman", "system", "reset", "--force"], env=pm.env, timeout=120)
-                if r.rc != 0:
-                    print("# podman system reset: %r" % r)
+        for rt in runtimes:
+            if rt.name == "ocirun" and (cd or pm):
+                attempt("[ocirun] docs/engines.md: the containerd, RuntimeClass and podman snippets are the "
+                        "tested configuration", t_docs, cd, pm, rt)
+        if pm:
+            r = run(["podman", "system", "reset", "--force"], env=pm.env, timeout=120)
+            if r.rc != 0:
+                print("# podman system reset: %r" % r)
     finally:
         left = kill_leftovers(cgroup_prefix, cd.socket if cd else None)
         if left:
