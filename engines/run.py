@@ -248,6 +248,11 @@ def t_ctr_detached(cd, rt):
         check(e.rc == 4, "task exec exits with the process's status 4: %r" % e)
         check("in-exec" in e.out and "sleep 1000" in e.out, "the exec ran in the container's pid namespace: %r" % e)
 
+        e = cd.ctr(["task", "exec", "--exec-id", "e-missing", "--fifo-dir", os.path.join(cd.dir, "fifo"), cid, MISSING])
+        check(e.rc != 0 and MISSING in e.err, "task exec of a missing command shows the runtime's message: %r" % e)
+        if rt.is_ocirun:
+            check('exec in container "%s"' % cid in e.err, "the message is ocirun's: %r" % e)
+
         e = cd.ctr(["task", "exec", "-d", "--exec-id", "e2", "--fifo-dir", os.path.join(cd.dir, "fifo"), cid,
                     "sleep", "500"])
         check(e.rc == 0, "task exec -d: %r" % e)
@@ -347,6 +352,13 @@ def t_cri_pod(cd, rt, cri):
         check(out.startswith("hello\n") and err == "to-stderr\n", "ExecSync returns stdout and stderr: %r" % ((out, err),))
         check("/pause" in out, "the exec joined the pod's pid namespace (pid 1 is /pause): %r" % out)
         check(fds_of(out.split("\n", 2)[2]) == [0, 1, 2], "the exec holds only stdio: %r" % out)
+
+        try:
+            out, err, code = client.exec_sync(cid, [MISSING])
+            message = "exit code %d, stdout %r, stderr %r" % (code, out, err)
+        except cri.CRIError as e:
+            message, code = str(e), None
+        check(code != 0 and MISSING in message, "ExecSync of a missing command reports the runtime's message: %s" % message)
 
         client.update_container_resources(cid, cpu_period=100000, cpu_quota=50000, memory_limit=200 * 1024 * 1024)
         cg, _, code = client.exec_sync(cid, ["cat", "/proc/self/cgroup"])
@@ -518,6 +530,15 @@ def t_podman_detached(pm, rt):
         lines = e.out.split("\n", 2)
         check(lines[0] == "in-exec" and lines[1].startswith("sleep"), "exec ran in the container: %r" % e)
         check(fds_of(lines[2]) == [0, 1, 2], "the exec holds only stdio: %r" % e)
+        e = pm.podman(rt, ["exec", "--user", "nobody", "--workdir", "/tmp", "--env", "FOO=bar", name,
+                           "sh", "-c", "id -un; pwd; echo $FOO"])
+        check(e.rc == 0 and e.out.split() == ["nobody", "/tmp", "bar"], "podman exec --user --workdir --env: %r" % e)
+        e = pm.podman(rt, ["exec", name, MISSING])
+        check(e.rc == 127 and MISSING in e.err, "podman exec of a missing command: 127 and the message: %r" % e)
+        check(pm.podman(rt, ["pause", name]).rc == 0, "podman pause")
+        i = pm.podman(rt, ["inspect", "--format", "{{.State.Status}}", name])
+        check(i.out.strip() == "paused", "podman inspect says paused: %r" % i)
+        check(pm.podman(rt, ["unpause", name]).rc == 0, "podman unpause")
         e = in_pty(pm.argv(rt, ["exec", "-t", name, "sh", "-c", "test -t 0 && echo EXEC-TTY-OK"]), env=pm.env)
         check(e.rc == 0 and "EXEC-TTY-OK" in e.out, "podman exec -t gives a terminal: %r" % e)
         s = pm.podman(rt, ["stop", "--time", "2", name])
@@ -772,7 +793,8 @@ def main():
                 for rt in runtimes:
                     attempt("[%s] podman run --rm (exit status, only stdio fds)" % rt.name, t_podman_run_rm, pm, rt)
                     attempt("[%s] podman run -t (test -t 0 is true)" % rt.name, t_podman_tty, pm, rt)
-                    attempt("[%s] podman run -d, exec, exec -t, stop, rm" % rt.name, t_podman_detached, pm, rt)
+                    attempt("[%s] podman run -d, exec (--user/--workdir/--env, missing command), pause, "
+                            "unpause, exec -t, stop, rm" % rt.name, t_podman_detached, pm, rt)
                     attempt("[%s] podman run --preserve-fds 2, and socket activation (LISTEN_FDS)" % rt.name,
                             t_podman_fds, pm, rt)
                     attempt("[%s] podman run of a missing command shows the runtime's message" % rt.name,
