@@ -597,6 +597,47 @@ def t_podman_fds(pm, rt):
         pm.cleanup(rt, name)
 
 
+def t_podman_options(pm, rt):
+    """Common `podman run` options reach the container through the runtime: a user namespace,
+    a read-only root, dropped capabilities, no_new_privs, podman's seccomp profile, memory and pids
+    limits (read back from the host's cgroup files), --init, --user/--group-add, --hostname,
+    --sysctl, --tmpfs, a read-only bind mount."""
+    name = "opts-" + rt.name
+    marker = os.path.join(pm.dir, "bind-marker")
+    with open(marker, "w") as f:
+        f.write("bound\n")
+    script = ("cat /proc/self/uid_map; touch /x 2>/dev/null && echo writable || echo read-only; "
+              "grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; cat /proc/self/cgroup; "
+              "cat /proc/1/cmdline | tr '\\0' ' '; echo; hostname; cat /proc/sys/net/ipv4/ping_group_range; "
+              "id; grep -c ' /scratch tmpfs ' /proc/mounts; cat /m; echo x > /m 2>/dev/null || echo m-read-only")
+    try:
+        r = pm.podman(rt, pm.run_args(rt, name, [
+            "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536", "--read-only", "--cap-drop", "all",
+            "--security-opt", "no-new-privileges", "--memory", "64m", "--pids-limit", "50", "--init",
+            "--user", "1000:1000", "--group-add", "44", "--hostname", "h-" + rt.name,
+            "--sysctl", "net.ipv4.ping_group_range=0 1", "--tmpfs", "/scratch:size=1m",
+            "--mount", "type=bind,src=%s,dst=/m,ro" % marker, "-d"]) + ["sh", "-c", script + "; sleep 1000"])
+        check(r.rc == 0, "podman run with options: %r" % r)
+        wait_for(lambda: "m-read-only" in pm.podman(rt, ["logs", name]).out, "the container's report")
+        out = pm.podman(rt, ["logs", name]).out
+        lines = out.splitlines()
+        check(lines[0].split() == ["0", "100000", "65536"], "the user namespace mapping: %r" % out)
+        check(lines[1] == "read-only", "--read-only: %r" % out)
+        status = dict(line.split(":\t") for line in lines[2:5])
+        check(status == {"CapEff": "0000000000000000", "NoNewPrivs": "1", "Seccomp": "2"},
+              "--cap-drop all, no-new-privileges, seccomp: %r" % status)
+        cgroup = "\n".join(line for line in lines if line.count(":") == 2 and line.split(":")[0].isdigit())
+        check(host_cgroup_file("memory", cgroup, "memory.limit_in_bytes") == str(64 * 1024 * 1024), "--memory 64m")
+        check(host_cgroup_file("pids", cgroup, "pids.max") == "50", "--pids-limit 50")
+        rest = lines[lines.index(cgroup.splitlines()[-1]) + 1:]
+        check(rest[0].startswith("/run/podman-init -- sh -c"), "--init: pid 1 is podman's init: %r" % rest)
+        check(rest[1] == "h-" + rt.name and rest[2].split() == ["0", "1"], "--hostname, --sysctl: %r" % rest)
+        check(re.match(r"uid=1000\b.* gid=1000\b.* groups=44,1000", rest[3]), "--user 1000:1000 --group-add 44: %r" % rest)
+        check(rest[4:7] == ["1", "bound", "m-read-only"], "--tmpfs, read-only --mount: %r" % rest)
+    finally:
+        pm.cleanup(rt, name)
+
+
 def t_podman_missing_command(pm, rt):
     name = "missing-" + rt.name
     try:
@@ -797,6 +838,8 @@ def main():
                             "unpause, exec -t, stop, rm" % rt.name, t_podman_detached, pm, rt)
                     attempt("[%s] podman run --preserve-fds 2, and socket activation (LISTEN_FDS)" % rt.name,
                             t_podman_fds, pm, rt)
+                    attempt("[%s] podman run --uidmap --read-only --cap-drop all --memory --pids-limit --init "
+                            "--user --hostname --sysctl --tmpfs --mount" % rt.name, t_podman_options, pm, rt)
                     attempt("[%s] podman run of a missing command shows the runtime's message" % rt.name,
                             t_podman_missing_command, pm, rt)
         for rt in runtimes:
