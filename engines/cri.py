@@ -142,16 +142,32 @@ class Client:
         r = self._call("RuntimeService", "RunPodSandbox", Msg((1, config), (2, handler)))
         return _str(r, 1)
 
-    def create_container(self, pod_id, sandbox_config, name, image, command, args=(), env=None, log_path=None):
+    def create_container(self, pod_id, sandbox_config, name, image, command, args=(), env=None, log_path=None,
+                         tty=False, linux=None):
         envs = [Msg((1, k), (2, v)) for k, v in (env or {}).items()]
         config = Msg((1, Msg((1, name), (2, 0))),
                      (2, Msg((1, image))),
                      (3, list(command)),
                      (4, list(args)),
                      (6, envs),
-                     (11, log_path))
+                     (11, log_path),
+                     (12, tty or None),  # stdin
+                     (14, tty or None),  # tty
+                     (15, linux))
         r = self._call("RuntimeService", "CreateContainer", Msg((1, pod_id), (2, config), (3, sandbox_config)))
         return _str(r, 1)
+
+    @staticmethod
+    def linux_config(memory_limit=None, run_as_user=None, readonly_rootfs=False, drop_caps=(), add_caps=(),
+                     no_new_privs=False, seccomp_runtime_default=False):
+        """LinuxContainerConfig: resources and the security context."""
+        resources = Msg((4, memory_limit)) if memory_limit else None
+        security = Msg((1, Msg((1, list(add_caps)), (2, list(drop_caps)))),
+                       (5, Msg((1, run_as_user)) if run_as_user is not None else None),
+                       (7, readonly_rootfs or None),
+                       (11, no_new_privs or None),
+                       (15, Msg((1, 0)) if seccomp_runtime_default else None))  # RuntimeDefault
+        return Msg((1, resources), (2, security))
 
     def start_container(self, cid):
         self._call("RuntimeService", "StartContainer", Msg((1, cid)))

@@ -381,6 +381,52 @@ def t_cri_pod(cd, rt, cri):
         cri_cleanup(client, pod, cid)
 
 
+def t_cri_security(cd, rt, cri):
+    """A container with a security context (run as uid 1000, read-only root, all capabilities
+    dropped but one, no_new_privs, containerd's default seccomp profile), a memory limit at
+    creation, and a terminal (stdin + tty: the pty master through --console-socket)."""
+    client = cri.Client(cd.socket)
+    pod = cid = None
+    try:
+        logs = os.path.join(cd.dir, "pod-logs", "sec-" + rt.name)
+        os.makedirs(logs, exist_ok=True)
+        sandbox = cri.Client.sandbox_config("pod3-" + rt.name, "uid3-" + rt.name, logs,
+                                            cgroup_parent="/%s/cri3-%s" % (cd.cgroup_prefix, rt.name))
+        pod = client.run_pod_sandbox(sandbox, rt.name)
+        linux = cri.Client.linux_config(memory_limit=96 * 1024 * 1024, run_as_user=1000, readonly_rootfs=True,
+                                        drop_caps=["ALL"], add_caps=["CAP_NET_BIND_SERVICE"], no_new_privs=True,
+                                        seccomp_runtime_default=True)
+        cid = client.create_container(pod, sandbox, "secure", cd.images["busybox"][0],
+                                      ["sh", "-c", "test -t 0 && echo TTY-OK $(tty); exec sleep 1000"],
+                                      log_path="secure.log", tty=True, linux=linux)
+        client.start_container(cid)
+        log = os.path.join(logs, "secure.log")
+        wait_for(lambda: os.path.exists(log) and "TTY-OK" in open(log).read(), "the container's terminal output in its log")
+        check("TTY-OK /dev/pts/" in open(log).read(), "stdin and stdout are a terminal: %r" % open(log).read())
+        out, err, code = client.exec_sync(cid, ["sh", "-c", "id -u; touch /x 2>/dev/null && echo writable || "
+                                                "echo read-only; grep -E '^(CapEff|NoNewPrivs|Seccomp):' "
+                                                "/proc/self/status; cat /proc/self/cgroup"])
+        check(code == 0, "ExecSync: %r" % ((out, err, code),))
+        lines = out.splitlines()
+        check(lines[0] == "1000", "run_as_user 1000 (for the exec too): %r" % out)
+        check(lines[1] == "read-only", "readonly_rootfs: %r" % out)
+        status = dict(line.split(":\t") for line in lines[2:5])
+        # CAP_NET_BIND_SERVICE (bit 10) is bounding/permitted; a non-root exec has no effective caps.
+        check(status["NoNewPrivs"] == "1" and status["Seccomp"] == "2" and status["CapEff"] == "0000000000000000",
+              "no_new_privs, seccomp RuntimeDefault, no effective capabilities as uid 1000: %r" % status)
+        check(host_cgroup_file("memory", "\n".join(lines[5:]), "memory.limit_in_bytes") == str(96 * 1024 * 1024),
+              "the memory limit given at creation")
+        client.stop_container(cid, timeout=1)
+        client.remove_container(cid)
+        client.stop_pod_sandbox(pod)
+        client.remove_pod_sandbox(pod)
+        left = set(rt.ids("cri")) & {pod, cid}
+        pod = cid = None
+        check(not left, "no state left in the runtime's root: %s" % left)
+    finally:
+        cri_cleanup(client, pod, cid)
+
+
 def cri_cleanup(client, pod, cid):
     for call in ([lambda: client.stop_container(cid), lambda: client.remove_container(cid)] if cid else []) + \
                 ([lambda: client.stop_pod_sandbox(pod), lambda: client.remove_pod_sandbox(pod)] if pod else []):
@@ -821,6 +867,8 @@ def main():
                 for rt in runtimes:
                     attempt("[%s] CRI: pod sandbox + container (handler %s), ExecSync, UpdateContainerResources, "
                             "Stop, Remove" % (rt.name, rt.name), t_cri_pod, cd, rt, cri)
+                    attempt("[%s] CRI: security context (uid, read-only root, caps, no_new_privs, seccomp), memory "
+                            "limit, tty container" % rt.name, t_cri_security, cd, rt, cri)
                     attempt("[%s] CRI: StartContainer of a missing command shows the runtime's message" % rt.name,
                             t_cri_missing_command, cd, rt, cri)
         if "podman" in suites and not unavailable("podman", ["podman", "conmon", "script"]):
