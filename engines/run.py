@@ -72,7 +72,7 @@ def run(argv, timeout=60, env=None, input=None):
 
 def in_pty(argv, timeout=60, env=None):
     """Runs argv with a pseudo-terminal as its stdin/stdout/stderr (util-linux `script`)."""
-    command = " ".join("'" + a.replace("'", "'\\''") + "'" for a in argv)
+    command = " ".join(shlex.quote(a) for a in argv)
     return run(["script", "-qefc", command, "/dev/null"], timeout=timeout, env=env)
 
 
@@ -311,7 +311,9 @@ def t_ctr_missing_command(cd, rt):
         check(MISSING in r.err and "no such file" in r.err.lower(),
               "ctr prints the runtime's message naming %s: %r" % (MISSING, r))
         if rt.is_ocirun:
-            check('create container "%s"' % cid in r.err, "the message is ocirun's (from its --log JSON): %r" % r)
+            # The shim puts the msg of the last JSON error line of --log right after its prefix.
+            check('OCI runtime create failed: create container "%s": exec "%s": no such file or directory'
+                  % (cid, MISSING) in r.err, "the message is ocirun's, from its --log JSON: %r" % r)
     finally:
         ctr_cleanup(cd, cid)
     check(rt.ids("ctr") == [], "no state left in the runtime's root: %s" % rt.ids("ctr"))
@@ -691,8 +693,10 @@ def t_podman_missing_command(pm, rt):
         check(r.rc == 127, "podman run of a missing command exits 127: %r" % r)
         check(MISSING in r.err, "podman prints the runtime's message naming %s: %r" % (MISSING, r))
         if rt.is_ocirun:
-            check('exec "%s": no such file or directory' % MISSING in r.err,
-                  "the message is ocirun's (its --log-format=json line): %r" % r)
+            # podman shows the msg of ocirun's --log-format=json error line, not the raw line.
+            check('Error: ocirun: create container "%s": exec "%s": no such file or directory'
+                  % (pm.cid(name), MISSING) in r.err and '"level"' not in r.err,
+                  "the message is ocirun's, from its --log-format=json line: %r" % r)
     finally:
         pm.cleanup(rt, name)
 
