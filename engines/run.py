@@ -303,6 +303,49 @@ def t_ctr_tty(cd, rt):
     check(rt.ids("ctr") == [], "no state left in the runtime's root: %s" % rt.ids("ctr"))
 
 
+def t_ctr_options(cd, rt):
+    """`ctr run` options the runtime must honour: --privileged, containerd's seccomp profile, a read-only root, memory and CPU limits (read back
+    from the host's cgroup files), and `task kill -a` reaching every process of the container."""
+    def ctr_run(cid, extra, script):
+        r = run(ctr_run_argv(cd, rt, cid, ["sh", "-c", script], ["--rm"] + extra))
+        check(r.rc == 0, "ctr run %s: %r" % (" ".join(extra), r))
+        return r.out.splitlines()
+
+    # Not `--uidmap`: ctr 1.6 then runs the container with runc whatever --runc-binary says
+    # (the podman scenarios cover user namespaces).
+    out = ctr_run("priv-" + rt.name, ["--privileged"], "grep CapEff /proc/self/status; test -e /dev/full && echo dev")
+    check(out == ["CapEff:\t000001fffeffffff", "dev"], "--privileged: every capability, host devices: %r" % out)
+    out = ctr_run("sec-" + rt.name, ["--seccomp", "--read-only"], "grep Seccomp: /proc/self/status; "
+                  "touch /x 2>/dev/null && echo writable || echo read-only")
+    check(out == ["Seccomp:\t2", "read-only"], "--seccomp, --read-only: %r" % out)
+    cid = "lim-" + rt.name
+    try:
+        r = run(ctr_run_argv(cd, rt, cid, ["sleep", "1000"], ["-d", "--memory-limit", str(48 * 1024 * 1024),
+                                                                 "--cpus", "0.5"]))
+        check(r.rc == 0, "ctr run -d --memory-limit --cpus: %r" % r)
+        with open("/proc/%d/cgroup" % rt.state("ctr", cid)["pid"]) as f:
+            cgroup = f.read()
+        check(host_cgroup_file("memory", cgroup, "memory.limit_in_bytes") == str(48 * 1024 * 1024) and
+              host_cgroup_file("cpu", cgroup, "cpu.cfs_quota_us") == "50000", "--memory-limit, --cpus 0.5")
+    finally:
+        ctr_cleanup(cd, cid)
+
+    cid = "all-" + rt.name
+    try:
+        r = run(ctr_run_argv(cd, rt, cid, ["sh", "-c", "sleep 1000 & sleep 1000 & wait"], ["-d"]))
+        check(r.rc == 0, "ctr run -d: %r" % r)
+        wait_for(lambda: len(cd.ctr(["task", "ps", cid]).out.splitlines()) == 4, "3 processes in task ps")
+        pids = [int(line.split()[0]) for line in cd.ctr(["task", "ps", cid]).out.splitlines()[1:]]
+        k = cd.ctr(["task", "kill", "-a", "-s", "KILL", cid])
+        check(k.rc == 0, "task kill -a: %r" % k)
+        wait_for(lambda: all(not os.path.exists("/proc/%d" % p) or "zombie" in open("/proc/%d/status" % p).read()
+                             for p in pids), "every process of the container to die")
+        wait_for(lambda: "STOPPED" in cd.ctr(["task", "ls"]).out, "task ls to show STOPPED")
+    finally:
+        ctr_cleanup(cd, cid)
+    check(rt.ids("ctr") == [], "no state left in the runtime's root: %s" % rt.ids("ctr"))
+
+
 def t_ctr_missing_command(cd, rt):
     cid = "missing-" + rt.name
     try:
@@ -858,6 +901,8 @@ def main():
                 attempt("[%s] ctr run (foreground, --rm, exit status, only stdio fds)" % rt.name, t_ctr_foreground, cd, rt)
                 attempt("[%s] ctr run -d, task exec, task ps, pause, resume, kill, delete" % rt.name, t_ctr_detached, cd, rt)
                 attempt("[%s] ctr run -t and task exec -t (terminal)" % rt.name, t_ctr_tty, cd, rt)
+                attempt("[%s] ctr run --privileged, --seccomp, --read-only, --memory-limit, --cpus; "
+                        "task kill -a" % rt.name, t_ctr_options, cd, rt)
                 attempt("[%s] ctr run of a missing command shows the runtime's message" % rt.name,
                         t_ctr_missing_command, cd, rt)
         if cd and "cri" in suites:
