@@ -729,6 +729,19 @@ def t_podman_options(pm, rt):
         pm.cleanup(rt, name)
 
 
+def t_podman_cgroupns(pm, rt):
+    """--cgroupns=private: conmon calls the runtime from its own cgroup; the container's cgroup
+    namespace must still be rooted at the container's cgroup ("/" in every hierarchy)."""
+    name = "cgns-" + rt.name
+    try:
+        r = pm.podman(rt, pm.run_args(rt, name, ["--rm", "--cgroupns", "private"]) + ["cat", "/proc/self/cgroup"])
+        lines = r.out.splitlines()
+        check(r.rc == 0 and lines and all(line.endswith(":/") for line in lines),
+              "every hierarchy's path is / in the container's cgroup namespace: %r" % r)
+    finally:
+        pm.cleanup(rt, name)
+
+
 def t_podman_missing_command(pm, rt):
     name = "missing-" + rt.name
     try:
@@ -937,6 +950,8 @@ def main():
                             t_podman_fds, pm, rt)
                     attempt("[%s] podman run --uidmap --read-only --cap-drop all --memory --pids-limit --init "
                             "--user --hostname --sysctl --tmpfs --mount" % rt.name, t_podman_options, pm, rt)
+                    attempt("[%s] podman run --cgroupns private: rooted at the container's cgroup" % rt.name,
+                            t_podman_cgroupns, pm, rt)
                     attempt("[%s] podman run of a missing command shows the runtime's message" % rt.name,
                             t_podman_missing_command, pm, rt)
         for rt in runtimes:
