@@ -70,10 +70,16 @@ def run(argv, timeout=60, env=None, input=None):
     return Result(argv, p.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
 
 
-def in_pty(argv, timeout=60, env=None):
-    """Runs argv with a pseudo-terminal as its stdin/stdout/stderr (util-linux `script`)."""
+def in_pty(argv, timeout=60, env=None, typed=None):
+    """Runs argv with a pseudo-terminal as its stdin/stdout/stderr (util-linux `script`); `typed`
+    is typed into the terminal a second after the start (once the container reads it)."""
     command = " ".join(shlex.quote(a) for a in argv)
-    return run(["script", "-qefc", command, "/dev/null"], timeout=timeout, env=env)
+    if typed is None:
+        return run(["script", "-qefc", command, "/dev/null"], timeout=timeout, env=env)
+    feeder = "sleep 1; printf %s " + shlex.quote(typed)
+    r = run(["sh", "-c", "(%s) | script -qefc %s /dev/null" % (feeder, shlex.quote(command))], timeout=timeout, env=env)
+    r.out = r.out.replace("\r", "")
+    return r
 
 
 def wait_for(predicate, what, timeout=20):
@@ -293,6 +299,8 @@ def t_ctr_tty(cd, rt):
                                 ["--rm", "-t"]))
         check(r.rc == 0 and "TTY-OK" in r.out and "/dev/pts/" in r.out,
               "ctr run -t gives the container a terminal on stdin and stdout: %r" % r)
+        r = in_pty(ctr_run_argv(cd, rt, cid, ["sh"], ["--rm", "-t"]), typed="echo IN-$((1+2))\nexit 4\n")
+        check(r.rc == 4 and "\nIN-3\n" in r.out, "what is typed reaches the container's shell: %r" % r)
         r = run(ctr_run_argv(cd, rt, cid, ["sleep", "1000"], ["-d"]))
         check(r.rc == 0, "ctr run -d: %r" % r)
         e = in_pty(cd.ctr_argv(["task", "exec", "-t", "--exec-id", "t1", "--fifo-dir", os.path.join(cd.dir, "fifo"),
@@ -304,8 +312,9 @@ def t_ctr_tty(cd, rt):
 
 
 def t_ctr_options(cd, rt):
-    """`ctr run` options the runtime must honour: --privileged, containerd's seccomp profile, a read-only root, memory and CPU limits (read back
-    from the host's cgroup files), and `task kill -a` reaching every process of the container."""
+    """`ctr run` options the runtime must honour: --privileged, containerd's seccomp profile, a
+    read-only root, memory and CPU limits (read back from the host's cgroup files), and
+    `task kill -a` reaching every process of the container."""
     def ctr_run(cid, extra, script):
         r = run(ctr_run_argv(cd, rt, cid, ["sh", "-c", script], ["--rm"] + extra))
         check(r.rc == 0, "ctr run %s: %r" % (" ".join(extra), r))
@@ -414,7 +423,20 @@ def t_cri_pod(cd, rt, cri):
 
         client.stop_container(cid, timeout=2)
         st = client.container_status(cid)
-        check(st["state"] == "EXITED", "ContainerStatus says EXITED after StopContainer: %s" % st)
+        check(st["state"] == "EXITED" and st["exit_code"] == 143,
+              "ContainerStatus says EXITED (SIGTERM, 143) after StopContainer: %s" % st)
+        client.remove_container(cid)
+        cid = None
+
+        # A second container of the pod ignores SIGTERM: StopContainer kills it after the timeout.
+        cid = client.create_container(pod, sandbox, "stubborn", cd.images["busybox"][0],
+                                      ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"])
+        client.start_container(cid)
+        t0 = time.time()
+        client.stop_container(cid, timeout=1)
+        st = client.container_status(cid)
+        check(st["state"] == "EXITED" and st["exit_code"] == 137 and time.time() - t0 >= 1,
+              "a container ignoring SIGTERM is killed after the timeout: %s" % st)
         client.remove_container(cid)
         cid = None
         client.stop_pod_sandbox(pod)
@@ -605,6 +627,10 @@ def t_podman_tty(pm, rt):
                            ["sh", "-c", "test -t 0 && test -t 1 && echo TTY-OK; tty"]), env=pm.env)
         check(r.rc == 0 and "TTY-OK" in r.out and "/dev/pts/" in r.out,
               "podman run -t gives the container a real terminal (test -t 0 is true): %r" % r)
+        pm.cleanup(rt, name)
+        r = in_pty(pm.argv(rt, pm.run_args(rt, name, ["--rm", "-it"]) + ["sh"]), env=pm.env,
+                   typed="echo IN-$((1+2))\nexit 4\n")
+        check(r.rc == 4 and "\nIN-3\n" in r.out, "podman run -it: what is typed reaches the container's shell: %r" % r)
     finally:
         pm.cleanup(rt, name)
 
