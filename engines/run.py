@@ -703,6 +703,19 @@ def t_podman_fds(pm, rt):
             lines = [line for line in p.stdout.split("\n") if not line.isdigit()]
             check(fds_of(p.stdout) == [0, 1, 2, 3] and lines[0] == "LISTEN_FDS=1 LISTEN_PID=1" and
                   lines[1] == "marker-" + rt.name, "LISTEN_FDS=1 passes fd 3 to pid 1 of the container: %r" % p)
+            pm.cleanup(rt, name)
+            # exec --preserve-fds 1: fd 3 reaches the exec'd process.
+            r = pm.podman(rt, pm.run_args(rt, name, ["-d"]) + ["sleep", "1000"])
+            check(r.rc == 0, "podman run -d: %r" % r)
+            fresh = os.open(marker, os.O_RDONLY)
+            os.dup2(fresh, 3, inheritable=True)
+            os.close(fresh)
+            p = subprocess.run(pm.argv(rt, ["exec", "--preserve-fds", "1", name, "sh", "-c", show % 3]),
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True, env=pm.env,
+                               pass_fds=(3,), timeout=90)
+            lines = [line for line in p.stdout.split("\n") if not line.isdigit()]
+            check(p.returncode == 0 and fds_of(p.stdout) == [0, 1, 2, 3] and lines[1] == "marker-" + rt.name,
+                  "podman exec --preserve-fds 1 passes fd 3, and only it: %r" % p)
         finally:
             os.close(fd)
             for n in (3, 4):
@@ -972,7 +985,8 @@ def main():
                     attempt("[%s] podman run -t (test -t 0 is true)" % rt.name, t_podman_tty, pm, rt)
                     attempt("[%s] podman run -d, exec (--user/--workdir/--env, missing command), pause, "
                             "unpause, exec -t, stop, rm" % rt.name, t_podman_detached, pm, rt)
-                    attempt("[%s] podman run --preserve-fds 2, and socket activation (LISTEN_FDS)" % rt.name,
+                    attempt("[%s] podman run --preserve-fds 2, socket activation (LISTEN_FDS), exec --preserve-fds 1"
+                            % rt.name,
                             t_podman_fds, pm, rt)
                     attempt("[%s] podman run --uidmap --read-only --cap-drop all --memory --pids-limit --init "
                             "--user --hostname --sysctl --tmpfs --mount" % rt.name, t_podman_options, pm, rt)
