@@ -95,7 +95,7 @@ def _str(fields, num):
 
 # --- CRI v1 calls ---------------------------------------------------------------------------
 
-NODE = 2  # NamespaceMode.NODE
+POD, CONTAINER, NODE = 0, 1, 2  # NamespaceMode
 CONTAINER_STATES = {0: "CREATED", 1: "RUNNING", 2: "EXITED", 3: "UNKNOWN"}
 
 
@@ -159,10 +159,13 @@ class Client:
 
     @staticmethod
     def linux_config(memory_limit=None, run_as_user=None, readonly_rootfs=False, drop_caps=(), add_caps=(),
-                     no_new_privs=False, seccomp_runtime_default=False):
-        """LinuxContainerConfig: resources and the security context."""
+                     no_new_privs=False, seccomp_runtime_default=False, pid_mode=None):
+        """LinuxContainerConfig: resources and the security context (pid_mode: a NamespaceMode for
+        the container's pid namespace, as the kubelet sets it: CONTAINER unless the pod shares)."""
         resources = Msg((4, memory_limit)) if memory_limit else None
+        namespaces = Msg((1, NODE), (2, pid_mode), (3, 0)) if pid_mode is not None else None
         security = Msg((1, Msg((1, list(add_caps)), (2, list(drop_caps)))),
+                       (3, namespaces),
                        (5, Msg((1, run_as_user)) if run_as_user is not None else None),
                        (7, readonly_rootfs or None),
                        (11, no_new_privs or None),

@@ -430,8 +430,9 @@ def t_cri_pod(cd, rt, cri):
 
         # A second container of the pod ignores SIGTERM: StopContainer kills it after the timeout.
         cid = client.create_container(pod, sandbox, "stubborn", cd.images["busybox"][0],
-                                      ["sh", "-c", "trap '' TERM; while :; do sleep 0.1; done"])
+                                      ["sh", "-c", "trap '' TERM; touch /tmp/trapped; while :; do sleep 0.1; done"])
         client.start_container(cid)
+        wait_for(lambda: client.exec_sync(cid, ["test", "-e", "/tmp/trapped"])[2] == 0, "the trap to be set")
         t0 = time.time()
         client.stop_container(cid, timeout=1)
         st = client.container_status(cid)
@@ -462,7 +463,7 @@ def t_cri_security(cd, rt, cri):
         pod = client.run_pod_sandbox(sandbox, rt.name)
         linux = cri.Client.linux_config(memory_limit=96 * 1024 * 1024, run_as_user=1000, readonly_rootfs=True,
                                         drop_caps=["ALL"], add_caps=["CAP_NET_BIND_SERVICE"], no_new_privs=True,
-                                        seccomp_runtime_default=True)
+                                        seccomp_runtime_default=True, pid_mode=cri.CONTAINER)
         cid = client.create_container(pod, sandbox, "secure", cd.images["busybox"][0],
                                       ["sh", "-c", "test -t 0 && echo TTY-OK $(tty); exec sleep 1000"],
                                       log_path="secure.log", tty=True, linux=linux)
@@ -473,6 +474,9 @@ def t_cri_security(cd, rt, cri):
         out, err, code = client.exec_sync(cid, ["sh", "-c", "id -u; touch /x 2>/dev/null && echo writable || "
                                                 "echo read-only; grep -E '^(CapEff|NoNewPrivs|Seccomp):' "
                                                 "/proc/self/status; cat /proc/self/cgroup"])
+        pid1, _, _ = client.exec_sync(cid, ["cat", "/proc/1/cmdline"])
+        check(pid1.startswith("sleep"), "a container pid namespace (the kubelet's default): pid 1 is the "
+                                        "container's own process: %r" % pid1)
         check(code == 0, "ExecSync: %r" % ((out, err, code),))
         lines = out.splitlines()
         check(lines[0] == "1000", "run_as_user 1000 (for the exec too): %r" % out)
