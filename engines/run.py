@@ -198,11 +198,12 @@ class Containerd:
     def ctr_argv(self, args):
         return ["ctr", "--address", self.socket, "--namespace", self.NAMESPACE] + args
 
-    def run_flags(self, rt):
-        """The flags of `ctr run` that pick the runtime binary and keep its state and fifos here."""
+    def run_flags(self, rt, cid):
+        """The flags of `ctr run` that pick the runtime binary and keep its state, fifos and cgroup
+        in the test's places."""
         return ["--runc-binary", rt.path, "--runc-root", rt.root("ctr"),
                 "--fifo-dir", os.path.join(self.dir, "fifo"),
-                "--cgroup", "/%s/ctr-%s" % (self.cgroup_prefix, "%s")]
+                "--cgroup", "/%s/ctr-%s" % (self.cgroup_prefix, cid)]
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -215,9 +216,16 @@ class Containerd:
 
 
 def ctr_run_argv(cd, rt, cid, args, extra=()):
-    flags = cd.run_flags(rt)
-    flags[-1] = flags[-1] % cid
-    return cd.ctr_argv(["run"] + list(extra) + flags + [cd.images["busybox"][0], cid] + list(args))
+    return cd.ctr_argv(["run"] + list(extra) + cd.run_flags(rt, cid) + [cd.images["busybox"][0], cid] + list(args))
+
+
+def gone(pid):
+    """The process has exited (a zombie that nobody reaps here counts as gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return "zombie" in f.read()
+    except OSError:
+        return True
 
 
 def ctr_cleanup(cd, cid):
@@ -285,8 +293,7 @@ def t_ctr_detached(cd, rt):
         check(d.rc == 0, "task delete: %r" % d)
         d = cd.ctr(["container", "delete", cid])
         check(d.rc == 0, "container delete: %r" % d)
-        check(not os.path.exists("/proc/%d" % init_pid) or
-              "zombie" in open("/proc/%d/status" % init_pid).read(), "the init is gone")
+        check(gone(init_pid), "the init is gone")
         check(rt.ids("ctr") == [], "no state left in the runtime's root: %s" % rt.ids("ctr"))
     finally:
         ctr_cleanup(cd, cid)
@@ -347,8 +354,7 @@ def t_ctr_options(cd, rt):
         pids = [int(line.split()[0]) for line in cd.ctr(["task", "ps", cid]).out.splitlines()[1:]]
         k = cd.ctr(["task", "kill", "-a", "-s", "KILL", cid])
         check(k.rc == 0, "task kill -a: %r" % k)
-        wait_for(lambda: all(not os.path.exists("/proc/%d" % p) or "zombie" in open("/proc/%d/status" % p).read()
-                             for p in pids), "every process of the container to die")
+        wait_for(lambda: all(gone(p) for p in pids), "every process of the container to die")
         wait_for(lambda: "STOPPED" in cd.ctr(["task", "ls"]).out, "task ls to show STOPPED")
     finally:
         ctr_cleanup(cd, cid)
@@ -395,6 +401,7 @@ def t_cri_pod(cd, rt, cri):
         check(rt.ids("cri") == [pod], "the sandbox runs under the %s handler: %s" % (rt.name, rt.ids("cri")))
         cid = client.create_container(pod, sandbox, "box", cd.images["busybox"][0], ["sleep", "1000"],
                                       env={"GREETING": "hello"}, log_path="box.log")
+        made = [pod, cid]
         client.start_container(cid)
         st = client.container_status(cid)
         check(st["state"] == "RUNNING", "ContainerStatus says RUNNING: %s" % st)
@@ -431,6 +438,7 @@ def t_cri_pod(cd, rt, cri):
         # A second container of the pod ignores SIGTERM: StopContainer kills it after the timeout.
         cid = client.create_container(pod, sandbox, "stubborn", cd.images["busybox"][0],
                                       ["sh", "-c", "trap '' TERM; touch /tmp/trapped; while :; do sleep 0.1; done"])
+        made.append(cid)
         client.start_container(cid)
         wait_for(lambda: client.exec_sync(cid, ["test", "-e", "/tmp/trapped"])[2] == 0, "the trap to be set")
         t0 = time.time()
@@ -442,8 +450,8 @@ def t_cri_pod(cd, rt, cri):
         cid = None
         client.stop_pod_sandbox(pod)
         client.remove_pod_sandbox(pod)
-        left = set(rt.ids("cri")) & {pod, cid}
         pod = None
+        left = set(rt.ids("cri")) & set(made)
         check(not left, "no state left in the runtime's root: %s" % left)
     finally:
         cri_cleanup(client, pod, cid)
@@ -491,7 +499,7 @@ def t_cri_security(cd, rt, cri):
         client.remove_container(cid)
         client.stop_pod_sandbox(pod)
         client.remove_pod_sandbox(pod)
-        left = set(rt.ids("cri")) & {pod, cid}
+        left = set(rt.ids("cri")) & {pod, cid}  # both still named here
         pod = cid = None
         check(not left, "no state left in the runtime's root: %s" % left)
     finally:
@@ -525,7 +533,8 @@ def t_cri_missing_command(cd, rt, cri):
             message = str(e)
         check(MISSING in message, "StartContainer's error (what kubectl describe shows) names %s: %s" % (MISSING, message))
         if rt.is_ocirun:
-            check('exec "%s"' % MISSING in message, "the message is ocirun's: %s" % message)
+            check('OCI runtime create failed: create container "%s": exec "%s": no such file or directory'
+                  % (cid, MISSING) in message, "the message is ocirun's, from its --log JSON: %s" % message)
     finally:
         cri_cleanup(client, pod, cid)
     left = set(rt.ids("cri")) & {pod, cid}
