@@ -140,6 +140,25 @@ extension Integration {
             #expect(try sb.ocirunCommand(["delete", id]).status == 0)
         }
 
+        /// `ctr task kill -s KILL` of a paused task: runc thaws after SIGKILL; without that the
+        /// frozen init never dies and the container stays paused.
+        @Test("kill KILL of a paused container stops it")
+        func killPaused() throws {
+            let sb = try Sandbox(writeConfig: false)
+            sb.set(["process", "args"], ["/bin/sleep", "1000"])
+            try sb.writeConfig()
+            let id = sb.newID()
+            try #require(try sb.ocirunCommand(["create", "--bundle", sb.bundle, id]).status == 0)
+            try #require(try sb.ocirunCommand(["start", id]).status == 0)
+            let pause = try sb.ocirunCommand(["pause", id])
+            try #require(pause.status == 0, "\(pause)")
+            #expect(try sb.state(id).json?["status"] as? String == "paused")
+            let kill = try sb.ocirunCommand(["kill", id, "KILL"])
+            #expect(kill.status == 0, "\(kill)")
+            #expect(try sb.waitForStatus(id, "stopped") == "stopped")
+            #expect(try sb.ocirunCommand(["delete", id]).status == 0)
+        }
+
         @Test("kill --all and a numeric signal reach the init")
         func killNumeric() throws {
             let sb = try Sandbox(writeConfig: false)
