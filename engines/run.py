@@ -361,6 +361,23 @@ def t_ctr_options(cd, rt):
     check(rt.ids("ctr") == [], "no state left in the runtime's root: %s" % rt.ids("ctr"))
 
 
+def t_ctr_kill_paused(cd, rt):
+    """`task kill -s KILL` of a paused task stops it (the runtime thaws the frozen init)."""
+    cid = "kp-" + rt.name
+    try:
+        r = run(ctr_run_argv(cd, rt, cid, ["sleep", "1000"], ["-d"]))
+        check(r.rc == 0, "ctr run -d: %r" % r)
+        check(cd.ctr(["task", "pause", cid]).rc == 0, "task pause")
+        k = cd.ctr(["task", "kill", "-s", "KILL", cid])
+        check(k.rc == 0, "task kill -s KILL of a paused task: %r" % k)
+        wait_for(lambda: "STOPPED" in cd.ctr(["task", "ls"]).out, "task ls to show the paused task STOPPED", timeout=10)
+        d = cd.ctr(["task", "delete", cid])
+        check(d.rc == 0, "task delete: %r" % d)
+    finally:
+        ctr_cleanup(cd, cid)
+    check(rt.ids("ctr") == [], "no state left in the runtime's root: %s" % rt.ids("ctr"))
+
+
 def t_ctr_missing_command(cd, rt):
     cid = "missing-" + rt.name
     try:
@@ -794,6 +811,23 @@ def t_podman_cgroupns(pm, rt):
         pm.cleanup(rt, name)
 
 
+def t_podman_kill_paused(pm, rt):
+    """`podman kill` of a paused container: the runtime's `kill ID 9` must stop it (it thaws the
+    frozen init), so podman sees it exit at once."""
+    name = "kp-" + rt.name
+    try:
+        r = pm.podman(rt, pm.run_args(rt, name, ["-d"]) + ["sleep", "1000"])
+        check(r.rc == 0, "podman run -d: %r" % r)
+        check(pm.podman(rt, ["pause", name]).rc == 0, "podman pause")
+        t0 = time.time()
+        k = pm.podman(rt, ["kill", name])
+        check(k.rc == 0 and time.time() - t0 < 4, "podman kill of a paused container: %r (%.1fs)" % (k, time.time() - t0))
+        i = pm.podman(rt, ["inspect", "--format", "{{.State.Status}}", name])
+        check(i.out.strip() == "exited", "podman inspect says exited: %r" % i)
+    finally:
+        pm.cleanup(rt, name)
+
+
 def t_podman_missing_command(pm, rt):
     name = "missing-" + rt.name
     try:
@@ -968,6 +1002,7 @@ def main():
                 attempt("[%s] ctr run -t and task exec -t (terminal)" % rt.name, t_ctr_tty, cd, rt)
                 attempt("[%s] ctr run --privileged, --seccomp, --read-only, --memory-limit, --cpus; "
                         "task kill -a" % rt.name, t_ctr_options, cd, rt)
+                attempt("[%s] ctr task kill -s KILL of a paused task stops it" % rt.name, t_ctr_kill_paused, cd, rt)
                 attempt("[%s] ctr run of a missing command shows the runtime's message" % rt.name,
                         t_ctr_missing_command, cd, rt)
         if cd and "cri" in suites:
@@ -1005,6 +1040,7 @@ def main():
                             "--user --hostname --sysctl --tmpfs --mount" % rt.name, t_podman_options, pm, rt)
                     attempt("[%s] podman run --cgroupns private: rooted at the container's cgroup" % rt.name,
                             t_podman_cgroupns, pm, rt)
+                    attempt("[%s] podman kill of a paused container" % rt.name, t_podman_kill_paused, pm, rt)
                     attempt("[%s] podman run of a missing command shows the runtime's message" % rt.name,
                             t_podman_missing_command, pm, rt)
         for rt in runtimes:
