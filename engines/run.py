@@ -828,6 +828,30 @@ def t_podman_kill_paused(pm, rt):
         pm.cleanup(rt, name)
 
 
+def t_podman_init(pm, rt):
+    """`podman init` runs only the runtime's `create`: the container waits as "created"; `podman rm`
+    deletes it unstarted, and `podman start -a` of another starts it."""
+    name = "init-" + rt.name
+    try:
+        r = pm.podman(rt, ["create", "--name", name, "--cidfile", pm.cidfile(name), pm.images["busybox"][0],
+                           "echo", "started"])
+        check(r.rc == 0 and pm.podman(rt, ["init", name]).rc == 0, "podman create + init: %r" % r)
+        st = run([rt.path, "state", pm.cid(name)])
+        check(st.rc == 0 and json.loads(st.out)["status"] == "created", "the runtime's state says created: %r" % st)
+        d = pm.podman(rt, ["rm", name])
+        check(d.rc == 0, "podman rm of an initialized container: %r" % d)
+    finally:
+        pm.cleanup(rt, name)
+    try:
+        r = pm.podman(rt, ["create", "--name", name, "--cidfile", pm.cidfile(name), pm.images["busybox"][0],
+                           "echo", "started"])
+        check(r.rc == 0 and pm.podman(rt, ["init", name]).rc == 0, "podman create + init: %r" % r)
+        s = pm.podman(rt, ["start", "--attach", name])
+        check(s.rc == 0 and s.out == "started\n", "podman start -a of an initialized container: %r" % s)
+    finally:
+        pm.cleanup(rt, name)
+
+
 def t_podman_missing_command(pm, rt):
     name = "missing-" + rt.name
     try:
@@ -1041,6 +1065,8 @@ def main():
                     attempt("[%s] podman run --cgroupns private: rooted at the container's cgroup" % rt.name,
                             t_podman_cgroupns, pm, rt)
                     attempt("[%s] podman kill of a paused container" % rt.name, t_podman_kill_paused, pm, rt)
+                    attempt("[%s] podman init (create only), rm of it unstarted, start -a" % rt.name,
+                            t_podman_init, pm, rt)
                     attempt("[%s] podman run of a missing command shows the runtime's message" % rt.name,
                             t_podman_missing_command, pm, rt)
         for rt in runtimes:
