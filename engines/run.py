@@ -523,6 +523,34 @@ def t_cri_security(cd, rt, cri):
         cri_cleanup(client, pod, cid)
 
 
+def t_cri_oom(cd, rt, cri):
+    """A container over its memory limit is killed by the kernel; the shim's OOM watch on the cgroup
+    the runtime made reports it as kubectl shows it: exit 137, reason OOMKilled."""
+    client = cri.Client(cd.socket)
+    pod = cid = None
+    try:
+        logs = os.path.join(cd.dir, "pod-logs", "oom-" + rt.name)
+        os.makedirs(logs, exist_ok=True)
+        sandbox = cri.Client.sandbox_config("pod4-" + rt.name, "uid4-" + rt.name, logs,
+                                            cgroup_parent="/%s/cri4-%s" % (cd.cgroup_prefix, rt.name))
+        pod = client.run_pod_sandbox(sandbox, rt.name)
+        cid = client.create_container(pod, sandbox, "hog", cd.images["busybox"][0],
+                                      ["sh", "-c", "x=$(head -c 64m /dev/zero | tr '\\0' a); echo survived"],
+                                      linux=cri.Client.linux_config(memory_limit=16 * 1024 * 1024), log_path="hog.log")
+        client.start_container(cid)
+        wait_for(lambda: client.container_status(cid)["state"] == "EXITED", "the container to exit", timeout=30)
+        st = client.container_status(cid)
+        check(st["exit_code"] == 137 and st["reason"] == "OOMKilled", "ContainerStatus: exit 137, OOMKilled: %s" % st)
+        client.remove_container(cid)
+        client.stop_pod_sandbox(pod)
+        client.remove_pod_sandbox(pod)
+        left = set(rt.ids("cri")) & {pod, cid}  # both still named here
+        pod = cid = None
+        check(not left, "no state left in the runtime's root: %s" % left)
+    finally:
+        cri_cleanup(client, pod, cid)
+
+
 def cri_cleanup(client, pod, cid):
     for call in ([lambda: client.stop_container(cid), lambda: client.remove_container(cid)] if cid else []) + \
                 ([lambda: client.stop_pod_sandbox(pod), lambda: client.remove_pod_sandbox(pod)] if pod else []):
@@ -1042,6 +1070,8 @@ def main():
                             "Stop, Remove" % (rt.name, rt.name), t_cri_pod, cd, rt, cri)
                     attempt("[%s] CRI: security context (uid, read-only root, caps, no_new_privs, seccomp), memory "
                             "limit, tty container" % rt.name, t_cri_security, cd, rt, cri)
+                    attempt("[%s] CRI: a container over its memory limit is OOMKilled (137)" % rt.name,
+                            t_cri_oom, cd, rt, cri)
                     attempt("[%s] CRI: StartContainer of a missing command shows the runtime's message" % rt.name,
                             t_cri_missing_command, cd, rt, cri)
         if "podman" in suites and not unavailable("podman", ["podman", "conmon", "script"]):
