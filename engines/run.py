@@ -880,6 +880,24 @@ def t_podman_init(pm, rt):
         pm.cleanup(rt, name)
 
 
+def t_podman_restart(pm, rt):
+    """--restart on-failure:2: podman's cleanup process re-creates the container under the same id
+    (the runtime's state of the exited one must be gone) and starts it again, twice."""
+    name = "restart-" + rt.name
+    try:
+        r = pm.podman(rt, pm.run_args(rt, name, ["-d", "--restart", "on-failure:2"]) + ["sh", "-c", "echo run; exit 1"])
+        check(r.rc == 0, "podman run -d --restart on-failure:2: %r" % r)
+
+        def done():
+            i = pm.podman(rt, ["inspect", "--format", "{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}", name])
+            return i.out.split() == ["2", "exited", "1"]
+        wait_for(done, "two restarts, then exited with status 1", timeout=30)
+        logs = pm.podman(rt, ["logs", name])
+        check(logs.out.split() == ["run"] * 3, "three runs of the same container: %r" % logs)
+    finally:
+        pm.cleanup(rt, name)
+
+
 def t_podman_missing_command(pm, rt):
     name = "missing-" + rt.name
     try:
@@ -1097,6 +1115,8 @@ def main():
                     attempt("[%s] podman kill of a paused container" % rt.name, t_podman_kill_paused, pm, rt)
                     attempt("[%s] podman init (create only), rm of it unstarted, start -a" % rt.name,
                             t_podman_init, pm, rt)
+                    attempt("[%s] podman run --restart on-failure:2 (same id created again)" % rt.name,
+                            t_podman_restart, pm, rt)
                     attempt("[%s] podman run of a missing command shows the runtime's message" % rt.name,
                             t_podman_missing_command, pm, rt)
         for rt in runtimes:
