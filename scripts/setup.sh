@@ -12,6 +12,7 @@ pkgs=(
   squashfuse fuse3 openssl                            # rootless sif mount; test keys
   uidmap                                              # newuidmap/newgidmap for rootless ranges
   python3                                             # conformance runner
+  containerd podman conmon python3-grpcio bsdutils   # engine tests (scripts/test-engines.sh)
 )
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

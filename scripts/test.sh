@@ -19,6 +19,7 @@ swift test
 bash scripts/test-hooks.sh   # HPC hooks end to end: fake host, gpu/ib/mpi under ocirun, runc, crun; CDI
 echo "== static release build"
 bash scripts/build.sh
+echo "== engines: containerd (ctr, CRI) and podman on ocirun and runc"; bash scripts/test-engines.sh
 echo "== conformance (ocirun)"
 python3 conformance/run.py --runtime .build/release/ocirun --allow-failures conformance/allowed-failures.txt \
   | tee "${TMPDIR:-/tmp}/ocirun-conformance.log"

@@ -160,7 +160,10 @@ extension Container {
                                   consoleSocket: consoleFd, preserveFds: preserve, noPivot: options.noPivot,
                                   joinInInit: joinInInit, cgroup: cgroup, seccomp: seccomp, extraEnv: extraEnv,
                                   closeInInit: [dirFd.rawValue])
-            let pid = ocirun_clone(UInt(UInt32(bitPattern: plan.namespaces.cloneFlags)))
+            // A new cgroup namespace is made by the init once it is in its cgroup (after `.go`), so
+            // that the namespace's root is the container's cgroup, not the caller's (conmon's).
+            let cloneFlags = plan.namespaces.cloneFlags & ~ocirun_CLONE_NEWCGROUP
+            let pid = ocirun_clone(UInt(UInt32(bitPattern: cloneFlags)))
             if pid == 0 {
                 parentEnd.close()
                 InitProcess.run(ctx)

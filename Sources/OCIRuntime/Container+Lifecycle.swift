@@ -51,13 +51,20 @@ extension Container {
         }
     }
 
-    /// `kill`: refuses a stopped container, as runc does.
+    /// `kill`: refuses a stopped container, as runc does, with runc's words "container not running"
+    /// (containerd's shim matches them to treat the process as already gone). With `all`, a stopped
+    /// container is not an error: whatever is left in its cgroup is signalled (the shim kills an
+    /// init's children that way after the init exited).
     public static func kill(id: String, signal: Int32, all: Bool, store: StateStore) throws {
         let lock = try store.lock(id)
         defer { _ = lock }
         let c = try load(id, store: store)
+        if all && c.status == .stopped {
+            if c.state.cgroup != nil { try c.signal(signal, all: true) }
+            return
+        }
         guard c.status.canKill else {
-            throw RuntimeError(.invalidState, "container \"\(id)\" is not running (status \(c.status.rawValue))")
+            throw RuntimeError(.invalidState, "cannot kill container \"\(id)\": container not running (it is \(c.status.rawValue))")
         }
         try c.signal(signal, all: all)
     }

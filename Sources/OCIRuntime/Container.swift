@@ -96,12 +96,20 @@ public struct Container {
         if fd >= 0 {
             defer { close(fd) }
             // The pidfd names this process for good: check it is still the container's init.
-            guard Container.isAlive(state) else { throw RuntimeError(.invalidState, "container \"\(id)\" is not running") }
+            guard Container.isAlive(state) else { throw RuntimeError(.invalidState, "cannot signal container \"\(id)\": container not running") }
             if ocirun_pidfd_send_signal(fd, sig) != 0 { throw SystemError("pidfd_send_signal", "pid \(state.pid)") }
+            thawAfterKill(sig)
             return
         }
-        guard Container.isAlive(state) else { throw RuntimeError(.invalidState, "container \"\(id)\" is not running") }
+        guard Container.isAlive(state) else { throw RuntimeError(.invalidState, "cannot signal container \"\(id)\": container not running") }
         if Glibc.kill(state.pid, sig) != 0 { throw SystemError("kill", "pid \(state.pid)") }
+        thawAfterKill(sig)
+    }
+
+    /// A frozen (paused) process does not die of SIGKILL until it is thawed (cgroup v1 freezer):
+    /// thaw the container after SIGKILL, as runc does, so that `kill` of a paused container stops it.
+    private func thawAfterKill(_ sig: Int32) {
+        if sig == SIGKILL, let cg = state.cgroup, cg.isFrozen() { try? cg.setFrozen(false) }
     }
 
     /// Waits until the init has exited (it is not our child: a pidfd poll, else /proc polling).

@@ -66,6 +66,10 @@ enum InitProcess {
             try retrying("setresgid", "0") { ocirun_setresgid(0, 0, 0) }
             try retrying("setresuid", "0") { ocirun_setresuid(0, 0, 0) }
         }
+        if plan.namespaces.new.contains(.cgroup) {
+            // Now that the parent placed us in the container's cgroup: it becomes the root.
+            try retrying("unshare", "cgroup namespace") { ocirun_unshare(ocirun_CLONE_NEWCGROUP) }
+        }
         if setsid() < 0 && errno != EPERM { throw SystemError("setsid") }
 
         if plan.namespaces.new.contains(.uts) {

@@ -34,6 +34,25 @@ extension Integration {
             #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
         }
 
+        /// podman --cgroupns=private: conmon calls `create` from its own cgroup. The namespace must
+        /// be made after the init joined the container's cgroup, so that it is the root ("/") of
+        /// every hierarchy, as under runc; made at clone time it was the caller's cgroup.
+        @Test("a new cgroup namespace is rooted at the container's cgroup")
+        func cgroupNamespaceRoot() throws {
+            let sb = try Sandbox(writeConfig: false)
+            var namespaces = (sb.get(["linux", "namespaces"]) as? [[String: Any]]) ?? []
+            namespaces.removeAll { ($0["type"] as? String) == "cgroup" }
+            namespaces.append(["type": "cgroup"])
+            sb.set(["linux", "namespaces"], namespaces)
+            sb.set(["process", "args"], ["/bin/cat", "/proc/self/cgroup"])
+            try sb.writeConfig()
+            let out = try sb.run()
+            #expect(out.status == 0, "\(out)")
+            let lines = out.stdout.split(separator: "\n")
+            #expect(!lines.isEmpty && lines.allSatisfy { $0.hasSuffix(":/") }, "\(out.stdout)")
+            #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
+        }
+
         /// runc cleans cgroupsPath as a rooted path before joining it to each mount point, so
         /// `..` stays inside /sys/fs/cgroup. Here the joined path is cleaned afterwards: the
         /// runtime mkdirs on the host and, when set-up fails, rmdirs the (host) directory again.
