@@ -2,8 +2,8 @@ import Foundation
 import Testing
 
 // A device node that exists in the container but is not in linux.resources.devices cannot be
-// opened (EPERM), on the host's own layout (hybrid here: v1 devices controller AND the eBPF
-// program on the cgroup2 group) and on cgroup2 alone. For "cgroup2 alone" ocirun runs in a
+// opened (EPERM), on the host's own layout (hybrid here: the v1 devices controller, as runc
+// and crun use it) and on cgroup2 alone (the eBPF program). For "cgroup2 alone" ocirun runs in a
 // private mount namespace of the test in which the v1 hierarchies are unmounted: ocirun then
 // sees the layout of a v2-only host (only the cgroup2 mount in /proc/self/mountinfo), takes
 // its v2 code path, and the container's v1 devices cgroup stays the root one (allow all), so
