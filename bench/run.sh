@@ -135,6 +135,7 @@ cd "$root"
   for c in run state exec kill delete list; do echo "| $c | ${R[ocirun-$c]} | ${R[crun-$c]} | ${R[runc-$c]} |"; done
   echo
   echo "100 containers, 10 in parallel: ocirun ${P_o}s ($E_o errors), crun ${P_c}s ($E_c errors), runc ${P_r}s ($E_r errors)."
+  echo
 } > docs/performance.md.new
 sed -n '/^## Where the time goes/,$p' docs/performance.md 2>/dev/null >> docs/performance.md.new || true
 mv docs/performance.md.new docs/performance.md
