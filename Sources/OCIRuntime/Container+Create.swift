@@ -174,6 +174,14 @@ extension Container {
             if pid < 0 { throw SystemError("clone", errno: cloneErrno) }
             childPid = pid
 
+            // The init may be setting up its rootfs meanwhile (InitProcess.setUp); when it failed,
+            // its error, not ours about the dead process, is the one to report.
+            func preferInitError<T>(_ body: () throws -> T) throws -> T {
+                do { return try body() } catch {
+                    if let m = parentEnd.pendingError() { throw RuntimeError(.failed, m) }
+                    throw error
+                }
+            }
             let start = ProcessInfo.read(pid: pid)?.startTime ?? 0
             var state = ContainerState(id: id, pid: pid, startTime: start, bundle: bundle, rootfs: plan.rootfs,
                                        created: rfc3339Now(), owner: ownerName(), annotations: spec.annotations,
@@ -181,16 +189,18 @@ extension Container {
                                        sharedPidNamespace: !plan.namespaces.new.contains(.pid))
             // Recorded at once, so that `delete --force` finds the process if we die from here on.
             try store.save(state)
-            if let cg = cgroup { try cg.add(pid: pid) }
-            if let adj = process(spec).oomScoreAdj {
-                do { try Files.write("/proc/\(pid)/oom_score_adj", "\(adj)") } catch {
-                    throw RuntimeError(.failed, "set oom_score_adj to \(adj) (lowering it needs CAP_SYS_RESOURCE)", cause: error)
+            try preferInitError {
+                if let cg = cgroup { try cg.add(pid: pid) }
+                if let adj = process(spec).oomScoreAdj {
+                    do { try Files.write("/proc/\(pid)/oom_score_adj", "\(adj)") } catch {
+                        throw RuntimeError(.failed, "set oom_score_adj to \(adj) (lowering it needs CAP_SYS_RESOURCE)", cause: error)
+                    }
                 }
+                if plan.namespaces.new.contains(.user) {
+                    try writeIDMappings(pid: pid, spec: spec, rootless: options.rootless)
+                }
+                try parentEnd.send(.go(pid))
             }
-            if plan.namespaces.new.contains(.user) {
-                try writeIDMappings(pid: pid, spec: spec, rootless: options.rootless)
-            }
-            try parentEnd.send(.go(pid))
 
             loop: while true {
                 guard let (msg, fd) = try parentEnd.receiveWithFd() else {

@@ -45,10 +45,35 @@ enum InitProcess {
         _exit(1)
     }
 
+    /// A new session, the hostname and domain name, and the rootfs mounts (before pivot_root).
+    static func setUpHostnameAndRootfs(_ plan: ContainerPlan, cgroup: ContainerCgroup?) throws {
+        let spec = plan.spec
+        if setsid() < 0 && errno != EPERM { throw SystemError("setsid") }
+        if plan.namespaces.new.contains(.uts) {
+            if let h = spec.hostname, !h.isEmpty {
+                try retrying("sethostname", h) { sethostname(h, h.utf8.count) }
+            }
+            if let d = spec.domainname, !d.isEmpty {
+                try retrying("setdomainname", d) { setdomainname(d, d.utf8.count) }
+            }
+        }
+        if plan.namespaces.has(.mount) {
+            try Rootfs.prepare(plan: plan, cgroup: cgroup)
+        }
+    }
+
     static func setUp(_ ctx: inout InitContext) throws {
         let plan = ctx.plan
         let spec = plan.spec
         let process = plan.process
+
+        // Without a user namespace, namespaces to join or a new cgroup namespace, the hostname
+        // and the rootfs depend on nothing the parent does before `.go` (cgroup membership, id
+        // mappings, oom_score_adj): set them up meanwhile, in parallel with the parent (that
+        // phase was about a fifth of `run`'s wall time with the init idle). Nothing of the
+        // container's own code runs before `.go`.
+        let early = ctx.joinInInit.isEmpty && !plan.namespaces.has(.user) && !plan.namespaces.new.contains(.cgroup)
+        if early { try setUpHostnameAndRootfs(plan, cgroup: ctx.cgroup) }
 
         // Wait until the parent placed us in the cgroup and wrote the id mappings.
         guard case .go(let hostPid)? = try ctx.channel.receive() else {
@@ -70,21 +95,8 @@ enum InitProcess {
             // Now that the parent placed us in the container's cgroup: it becomes the root.
             try retrying("unshare", "cgroup namespace") { ocirun_unshare(ocirun_CLONE_NEWCGROUP) }
         }
-        if setsid() < 0 && errno != EPERM { throw SystemError("setsid") }
-
-        if plan.namespaces.new.contains(.uts) {
-            if let h = spec.hostname, !h.isEmpty {
-                try retrying("sethostname", h) { sethostname(h, h.utf8.count) }
-            }
-            if let d = spec.domainname, !d.isEmpty {
-                try retrying("setdomainname", d) { setdomainname(d, d.utf8.count) }
-            }
-        }
-
+        if !early { try setUpHostnameAndRootfs(plan, cgroup: ctx.cgroup) }
         let newMountNs = plan.namespaces.has(.mount)
-        if newMountNs {
-            try Rootfs.prepare(plan: plan, cgroup: ctx.cgroup)
-        }
 
         let hooks = spec.hooks
         if !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty {

@@ -73,6 +73,14 @@ public struct SyncChannel {
         return SyncMessage.decode(buf[0..<n])
     }
 
+    /// The error the peer sent before it died, if one is waiting (never blocks).
+    public func pendingError() -> String? {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        let n = buf.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        guard n > 0, case .error(let m)? = SyncMessage.decode(buf[0..<n]) else { return nil }
+        return m
+    }
+
     /// Sends a message with a descriptor attached.
     public func send(_ m: SyncMessage, fd passed: Int32) throws {
         let bytes = m.encoded.map { CChar(bitPattern: $0) }
