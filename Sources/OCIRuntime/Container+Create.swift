@@ -242,7 +242,7 @@ extension Container {
             }
             cleanupState = false
             _ = dirFd
-            return CreatedContainer(pid: pid, container: Container(store: store, state: state, status: .created))
+            return CreatedContainer(pid: pid, container: Container(store: store, state: state, status: .created, spec: spec))
         } catch {
             throw RuntimeError.wrap(error, "create container \"\(id)\"")
         }

@@ -13,6 +13,12 @@ extension Container {
         let lock = try store.lock(id)
         defer { _ = lock }
         var c = try load(id, store: store)
+        try start(&c)
+    }
+
+    /// `start` of a loaded container, under its lock.
+    static func start(_ c: inout Container) throws {
+        let id = c.id, store = c.store
         try c.require(.start)
         let fifoPath = c.directory + "/exec.fifo"
         let fd = Glibc.open(fifoPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -132,7 +138,11 @@ extension Container {
     public static func run(id: String, options: CreateOptions, detach: Bool, store: StateStore) throws -> Int32 {
         let created = try create(id: id, options: options, store: store)
         do {
-            try start(id: id, store: store, logger: options.logger)
+            // The container as create left it (state and config in memory: no reload).
+            let lock = try store.lock(id)
+            defer { _ = lock }
+            var c = created.container
+            try start(&c)
         } catch {
             if let c = try? load(id, store: store) { try? c.destroy(runPoststop: false, logger: options.logger) }
             throw error
@@ -144,7 +154,8 @@ extension Container {
         let code = WaitStatus.shellStatus(status)
         let lock = try? store.lock(id)
         defer { _ = lock }
-        if let c = try? load(id, store: store) {
+        if var c = try? load(id, store: store) {
+            c.spec = created.container.spec
             try c.destroy(runPoststop: true, logger: options.logger)
         }
         return code

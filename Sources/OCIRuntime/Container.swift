@@ -11,6 +11,9 @@ public struct Container {
     public var store: StateStore
     public var state: ContainerState
     public var status: ContainerStatus
+    /// The config, when this process has it already (`run`: from `create`); else read from
+    /// the state directory by `savedSpec()`.
+    var spec: Spec? = nil
 
     public var id: String { state.id }
     public var directory: String { store.directory(state.id) }
@@ -73,6 +76,7 @@ public struct Container {
 
     /// The config saved at create time (hooks and annotations for later commands).
     func savedSpec() -> Spec? {
+        if let spec { return spec }
         guard let bytes = try? Files.read(directory + "/config.json") else { return nil }
         return try? JSONDecoding.decodeMapped(Spec.self, from: bytes)
     }
