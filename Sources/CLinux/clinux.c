@@ -91,6 +91,7 @@ int ocirun_pidfd_send_signal(int pidfd, int sig) {
 }
 
 int ocirun_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+int ocirun_clear_ambient_caps(void) { return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); }
 int ocirun_set_dumpable(int v) { return prctl(PR_SET_DUMPABLE, v, 0, 0, 0); }
 int ocirun_set_keepcaps(int v) { return prctl(PR_SET_KEEPCAPS, v, 0, 0, 0); }
 int ocirun_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }

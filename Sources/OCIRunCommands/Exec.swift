@@ -30,7 +30,8 @@ extension Verbs {
     static func exec(id: String, values v: ExecValues) -> Never {
         runReportingErrors {
             let store = try globalOptions.store()
-            let c = try Container.load(id, store: store)
+            var c = try Container.load(id, store: store)
+            c.keepSavedSpec()
             let p: OCISpec.Process
             if let path = v.process {
                 let bytes = try withContextLocal("read process file \(path)") {
@@ -47,7 +48,7 @@ extension Verbs {
             o.pidFile = v.pidFile
             o.consoleSocket = v.consoleSocket
             o.preserveFds = max(0, v.preserveFds)
-            return try Container.exec(id: id, options: o, store: store)
+            return try Container.exec(c, options: o)
         }
     }
 }

@@ -69,6 +69,12 @@ extension Container {
             c = try load(id, store: store)
             _ = lock
         }
+        return try exec(c, options: options)
+    }
+
+    /// `exec` into a container the caller loaded just before (its state and config read once).
+    public static func exec(_ c: Container, options: ExecOptions) throws -> Int32 {
+        let id = c.id
         guard c.status.canExec else {
             throw RuntimeError(.invalidState, "cannot exec in container \"\(id)\": it is \(c.status.rawValue)")
         }

@@ -74,6 +74,11 @@ public struct Container {
                             bundle: state.bundle, annotations: state.annotations)
     }
 
+    /// Reads the saved config once, for the commands that need it more than once (`exec`).
+    public mutating func keepSavedSpec() {
+        if spec == nil { spec = savedSpec() }
+    }
+
     /// The config saved at create time (hooks and annotations for later commands).
     func savedSpec() -> Spec? {
         if let spec { return spec }

@@ -42,6 +42,7 @@ int ocirun_openat_in_root(int rootfd, const char *path, int flags, unsigned int 
 int ocirun_pidfd_open(pid_t pid);
 int ocirun_pidfd_send_signal(int pidfd, int sig);
 int ocirun_set_no_new_privs(void);
+int ocirun_clear_ambient_caps(void);
 int ocirun_set_dumpable(int value);
 int ocirun_set_keepcaps(int value);
 int ocirun_set_pdeathsig(int sig);
