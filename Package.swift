@@ -68,6 +68,9 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCISpec", "JSON"]),
+        .testTarget(name: "OCIRunCommandsTests", dependencies: [
+            "OCIRunCommands", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "SIFMountTests", dependencies: ["SIFMount", "SIFFormat", "OCISpec", "JSON"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "CDI", "OCISpec", "JSON", "OCIRuntime"], resources: [.copy("Fixtures")]),
     ],

@@ -8,7 +8,7 @@ import OCIRuntime
 import OCISpec
 
 /// The values of `exec`'s flags, whichever parser read them.
-struct ExecValues {
+struct ExecValues: Equatable {
     var process: String?
     var detach = false
     var pidFile: String?
@@ -72,10 +72,12 @@ struct Exec: ParsableCommand {
     @Option(name: .customLong("apparmor"), help: "AppArmor profile (ignored where AppArmor is off, as runc does).") var apparmor: String?
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
-    func run() throws {
-        Verbs.exec(id: id, values: ExecValues(
+    var values: ExecValues {
+        ExecValues(
             process: process, detach: detach, pidFile: pidFile, consoleSocket: consoleSocket, tty: tty, cwd: cwd,
             env: env, user: user, cap: cap, noNewPrivs: noNewPrivs, preserveFds: preserveFds,
-            additionalGids: additionalGids, processLabel: processLabel, apparmor: apparmor, command: command))
+            additionalGids: additionalGids, processLabel: processLabel, apparmor: apparmor, command: command)
     }
+
+    func run() throws { Verbs.exec(id: id, values: values) }
 }

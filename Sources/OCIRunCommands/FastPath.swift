@@ -14,44 +14,66 @@ import OCIRuntime
 /// else (`--help`, an unknown flag, a bad number, bundled short flags) returns nil, and
 /// ArgumentParser parses the same argv and owns the message: help and errors stay one source.
 public enum FastPath {
+    /// A hot command as the fast path read it.
+    enum Command: Equatable {
+        case create(id: String, CreateValues)
+        case run(id: String, CreateValues, detach: Bool)
+        case start(id: String)
+        case state(id: String)
+        case pause(id: String)
+        case resume(id: String)
+        case kill(id: String, signal: String, all: Bool)
+        case delete(id: String, force: Bool)
+        case exec(id: String, ExecValues)
+    }
+
     /// The body to run for `args` (the arguments after the global flags), or nil.
     public static func command(_ args: [String]) -> (() -> Never)? {
+        guard let c = parse(args) else { return nil }
+        switch c {
+        case .create(let id, let flags): return { Verbs.create(id: id, flags: flags) }
+        case .run(let id, let flags, let detach): return { Verbs.run(id: id, flags: flags, detach: detach) }
+        case .start(let id): return { Verbs.start(id: id) }
+        case .state(let id): return { Verbs.state(id: id) }
+        case .pause(let id): return { Verbs.setPaused(id: id, paused: true) }
+        case .resume(let id): return { Verbs.setPaused(id: id, paused: false) }
+        case .kill(let id, let signal, let all): return { Verbs.kill(id: id, signal: signal, all: all) }
+        case .delete(let id, let force): return { Verbs.delete(id: id, force: force) }
+        case .exec(let id, let values): return { Verbs.exec(id: id, values: values) }
+        }
+    }
+
+    /// `args` read by the flag table, or nil when ArgumentParser must read them.
+    static func parse(_ args: [String]) -> Command? {
         guard let verb = args.first else { return nil }
         let rest = Array(args.dropFirst())
         switch verb {
         case "create", "run":
             var spec = FlagTable.create
             if verb == "run" { spec.merge(FlagTable.runOnly) }
-            guard let p = spec.parse(rest, positionals: 1...1) else { return nil }
-            guard let flags = CreateValues(p) else { return nil }
+            guard let p = spec.parse(rest, positionals: 1...1), let flags = CreateValues(p) else { return nil }
             let id = p.positionals[0]
-            if verb == "create" { return { Verbs.create(id: id, flags: flags) } }
-            let detach = p.has("detach")
-            return { Verbs.run(id: id, flags: flags, detach: detach) }
+            return verb == "create" ? .create(id: id, flags) : .run(id: id, flags, detach: p.has("detach"))
         case "start", "state", "pause", "resume":
             guard let p = FlagTable().parse(rest, positionals: 1...1) else { return nil }
             let id = p.positionals[0]
             switch verb {
-            case "start": return { Verbs.start(id: id) }
-            case "state": return { Verbs.state(id: id) }
-            case "pause": return { Verbs.setPaused(id: id, paused: true) }
-            default: return { Verbs.setPaused(id: id, paused: false) }
+            case "start": return .start(id: id)
+            case "state": return .state(id: id)
+            case "pause": return .pause(id: id)
+            default: return .resume(id: id)
             }
         case "kill":
             guard let p = FlagTable.kill.parse(rest, positionals: 1...2) else { return nil }
-            let id = p.positionals[0]
-            let signal = p.positionals.count > 1 ? p.positionals[1] : "SIGTERM"
-            let all = p.has("all")
-            return { Verbs.kill(id: id, signal: signal, all: all) }
+            return .kill(id: p.positionals[0], signal: p.positionals.count > 1 ? p.positionals[1] : "SIGTERM",
+                         all: p.has("all"))
         case "delete":
             guard let p = FlagTable.delete.parse(rest, positionals: 1...1) else { return nil }
-            let id = p.positionals[0], force = p.has("force")
-            return { Verbs.delete(id: id, force: force) }
+            return .delete(id: p.positionals[0], force: p.has("force"))
         case "exec":
-            guard let p = FlagTable.exec.parse(rest, positionals: 1...1, passthroughAfter: 1) else { return nil }
-            guard let values = ExecValues(p) else { return nil }
-            let id = p.positionals[0]
-            return { Verbs.exec(id: id, values: values) }
+            guard let p = FlagTable.exec.parse(rest, positionals: 1...1, passthroughAfter: 1),
+                  let values = ExecValues(p) else { return nil }
+            return .exec(id: p.positionals[0], values)
         default:
             return nil
         }
@@ -84,15 +106,17 @@ struct FlagTable {
         boolean: ["-d": "detach", "--detach": "detach", "-t": "tty", "--tty": "tty",
                   "--no-new-privs": "no-new-privs"])
 
-    /// Splits `args` into flags and positionals. With `passthroughAfter: n`, the first
-    /// positional after the n-th one starts the passthrough tail (exec's command), taken as is.
+    /// Splits `args` into flags and positionals. With `passthroughAfter: n`, everything after
+    /// the n-th positional is the passthrough tail (exec's command), taken as is.
     func parse(_ args: [String], positionals range: ClosedRange<Int>, passthroughAfter: Int? = nil) -> ParsedFlags? {
         var out = ParsedFlags()
         var i = 0
         while i < args.count {
             let a = args[i]
-            if let n = passthroughAfter, out.positionals.count == n, a == "--" || !a.hasPrefix("-") || a == "-" {
-                out.passthrough = Array(args[(a == "--" ? i + 1 : i)...])
+            // exec: everything after the id is the command, flags included (runc's and
+            // ArgumentParser's captureForPassthrough rule; a leading `--` is kept, exec drops it).
+            if let n = passthroughAfter, out.positionals.count == n {
+                out.passthrough = Array(args[i...])
                 break
             }
             if a == "--" {

@@ -6,7 +6,7 @@ import LinuxSystem
 import OCIRuntime
 
 /// The values of `create` and `run`'s flags, whichever parser read them.
-struct CreateValues {
+struct CreateValues: Equatable {
     var bundle = "."
     var pidFile: String?
     var consoleSocket: String?
