@@ -395,9 +395,8 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMu
 }
 
 extension FileDescriptor {
-    /// Writes `text` to stderr.
+    /// Writes `text` to stderr (a warning: a failed write is not an error of the hook).
     static func standardError(_ text: String) {
-        var t = text
-        t.withUTF8 { b in _ = Glibc.write(2, b.baseAddress, b.count) }
+        try? write(2, text)
     }
 }

@@ -100,8 +100,7 @@ func runReportingErrors(_ body: () throws -> Int32) -> Never {
     } catch {
         let message = "\(error)"
         globalOptions.logger.error(message)
-        let line = "ocirun: " + message + "\n"
-        _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+        try? FileDescriptor.write(2, "ocirun: " + message + "\n")
         exit(1)
     }
     exit(code)
@@ -112,7 +111,6 @@ func runReportingErrors(_ body: () throws -> Int32) -> Never {
 public func reportUsageError(_ message: String) -> Never {
     // The log gets the first line ("Error: Unknown option '--bogus'"), which engines show.
     globalOptions.logger.error(String(message.prefix { $0 != "\n" }))
-    let line = message.hasSuffix("\n") ? message : message + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    try? FileDescriptor.write(2, message.hasSuffix("\n") ? message : message + "\n")
     exit(1)
 }

@@ -207,8 +207,7 @@ enum InitProcess {
 
     /// Reports a failure after the parent has gone: on stderr, exit status 127/126 like a shell.
     static func fail(_ what: String, _ error: any Error) -> Never {
-        let msg = "ocirun: \(what): \(error)\n"
-        _ = msg.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+        try? FileDescriptor.write(2, "ocirun: \(what): \(error)\n")
         _exit(127)
     }
 

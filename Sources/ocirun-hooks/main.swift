@@ -7,6 +7,7 @@ import ArgumentParser
 import CDI
 import Hooks
 import JSON
+import LinuxSystem
 
 /// Options every injecting hook takes.
 struct HookOptions: ParsableArguments {
@@ -17,11 +18,17 @@ struct HookOptions: ParsableArguments {
     var config: String?
 }
 
+extension HookOptions {
+    /// Runs one injector on the state read from stdin, with this host root and configuration.
+    func inject(_ what: String, _ injector: ([UInt8], String, HooksConfig) throws -> Void) throws {
+        try reporting(what) { try injector(try HookActions.readStdin(), hostRoot, try HooksConfig.load(config)) }
+    }
+}
+
 /// Runs `body`, turning an error into `ocirun-hooks <what>: <message>` on stderr and exit 1.
 func reporting(_ what: String, _ body: () throws -> Void) throws {
     do { try body() } catch {
-        var text = "ocirun-hooks \(what): \(error)\n"
-        text.withUTF8 { b in _ = write(2, b.baseAddress, b.count) }
+        try? FileDescriptor.write(2, "ocirun-hooks \(what): \(error)\n")
         throw ExitCode(1)
     }
 }
@@ -31,12 +38,7 @@ struct GPU: ParsableCommand {
         commandName: "gpu",
         abstract: "OCI hook: inject the NVIDIA driver, tools and selected GPUs (NVIDIA_VISIBLE_DEVICES or annotation org.ocirun.hooks.gpu).")
     @OptionGroup var options: HookOptions
-    func run() throws {
-        try reporting("gpu") {
-            try HookActions.gpu(stateBytes: try HookActions.readStdin(), hostRoot: options.hostRoot,
-                                config: try HooksConfig.load(options.config))
-        }
-    }
+    func run() throws { try options.inject("gpu", HookActions.gpu) }
 }
 
 struct ROCm: ParsableCommand {
@@ -44,12 +46,7 @@ struct ROCm: ParsableCommand {
         commandName: "rocm",
         abstract: "OCI hook: inject AMD ROCm libraries, tools, /dev/kfd and /dev/dri (annotation org.ocirun.hooks.rocm=true).")
     @OptionGroup var options: HookOptions
-    func run() throws {
-        try reporting("rocm") {
-            try HookActions.rocm(stateBytes: try HookActions.readStdin(), hostRoot: options.hostRoot,
-                                 config: try HooksConfig.load(options.config))
-        }
-    }
+    func run() throws { try options.inject("rocm", HookActions.rocm) }
 }
 
 struct IB: ParsableCommand {
@@ -57,12 +54,7 @@ struct IB: ParsableCommand {
         commandName: "ib",
         abstract: "OCI hook: inject InfiniBand/RDMA devices, verbs libraries and providers.")
     @OptionGroup var options: HookOptions
-    func run() throws {
-        try reporting("ib") {
-            try HookActions.ib(stateBytes: try HookActions.readStdin(), hostRoot: options.hostRoot,
-                               config: try HooksConfig.load(options.config))
-        }
-    }
+    func run() throws { try options.inject("ib", HookActions.ib) }
 }
 
 struct MPI: ParsableCommand {
@@ -70,12 +62,7 @@ struct MPI: ParsableCommand {
         commandName: "mpi",
         abstract: "OCI hook: replace the container's MPI libraries with the host's ABI-compatible ones.")
     @OptionGroup var options: HookOptions
-    func run() throws {
-        try reporting("mpi") {
-            try HookActions.mpi(stateBytes: try HookActions.readStdin(), hostRoot: options.hostRoot,
-                                config: try HooksConfig.load(options.config))
-        }
-    }
+    func run() throws { try options.inject("mpi", HookActions.mpi) }
 }
 
 struct LdCacheHook: ParsableCommand {
