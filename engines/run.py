@@ -513,12 +513,8 @@ def t_cri_security(cd, rt, cri):
         check(host_cgroup_file("memory", "\n".join(lines[5:]), "memory.limit_in_bytes") == str(96 * 1024 * 1024),
               "the memory limit given at creation")
         client.stop_container(cid, timeout=1)
-        client.remove_container(cid)
-        client.stop_pod_sandbox(pod)
-        client.remove_pod_sandbox(pod)
-        left = set(rt.ids("cri")) & {pod, cid}  # both still named here
+        cri_remove_checked(client, rt, pod, cid)
         pod = cid = None
-        check(not left, "no state left in the runtime's root: %s" % left)
     finally:
         cri_cleanup(client, pod, cid)
 
@@ -541,14 +537,19 @@ def t_cri_oom(cd, rt, cri):
         wait_for(lambda: client.container_status(cid)["state"] == "EXITED", "the container to exit", timeout=30)
         st = client.container_status(cid)
         check(st["exit_code"] == 137 and st["reason"] == "OOMKilled", "ContainerStatus: exit 137, OOMKilled: %s" % st)
-        client.remove_container(cid)
-        client.stop_pod_sandbox(pod)
-        client.remove_pod_sandbox(pod)
-        left = set(rt.ids("cri")) & {pod, cid}  # both still named here
+        cri_remove_checked(client, rt, pod, cid)
         pod = cid = None
-        check(not left, "no state left in the runtime's root: %s" % left)
     finally:
         cri_cleanup(client, pod, cid)
+
+
+def cri_remove_checked(client, rt, pod, cid):
+    """Removes a stopped container and its pod through CRI; the runtime must keep no state of either."""
+    client.remove_container(cid)
+    client.stop_pod_sandbox(pod)
+    client.remove_pod_sandbox(pod)
+    left = set(rt.ids("cri")) & {pod, cid}
+    check(not left, "no state left in the runtime's root: %s" % left)
 
 
 def cri_cleanup(client, pod, cid):
