@@ -3,6 +3,14 @@
 import PackageDescription
 
 /// Targets that run inside the container's set-up path keep Foundation out (DESIGN.md §4).
+///
+/// `hot`: concrete generic types (`[String]`, `[String: String]`, `Spec?`) get their metadata from
+/// the compiler's accessor functions instead of from mangled names the runtime demangles on first
+/// use; each demangled `Set`/`Dictionary` type also needed a scan of every protocol conformance
+/// record in the static binary. That was about a quarter of a `state` command's instructions
+/// (docs/performance.md).
+let hot: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])]
+
 let package = Package(
     name: "ocirun",
     platforms: [.macOS(.v13)],
@@ -23,15 +31,15 @@ let package = Package(
         .target(name: "CLinux"),
 
         // Pure Swift: JSON over yajl, and the OCI runtime-spec model.
-        .target(name: "JSON", dependencies: ["CYajl"]),
-        .target(name: "OCISpec", dependencies: ["JSON"]),
+        .target(name: "JSON", dependencies: ["CYajl"], swiftSettings: hot),
+        .target(name: "OCISpec", dependencies: ["JSON"], swiftSettings: hot),
 
         // The syscall seam and the runtime core.
-        .target(name: "LinuxSystem", dependencies: ["CLinux"]),
-        .target(name: "OCIRuntime", dependencies: ["OCISpec", "JSON", "LinuxSystem", "CLinux", "CCap", "CSeccomp", "CDI"]),
+        .target(name: "LinuxSystem", dependencies: ["CLinux"], swiftSettings: hot),
+        .target(name: "OCIRuntime", dependencies: ["OCISpec", "JSON", "LinuxSystem", "CLinux", "CCap", "CSeccomp", "CDI"], swiftSettings: hot),
 
         // Singularity images and HPC hooks.
-        .target(name: "SIFFormat", dependencies: []),
+        .target(name: "SIFFormat", dependencies: [], swiftSettings: hot),
         // squashfs written and read in-process (libsquashfs, squashfs-tools-ng) and loop devices.
         .target(name: "CSquashfs", linkerSettings: [
             .linkedLibrary("squashfs"), .linkedLibrary("zstd"), .linkedLibrary("lz4"),
@@ -44,21 +52,21 @@ let package = Package(
         ]),
 
         // SIF images as bundles: mount/umount, build, run by annotation (no cryptography here).
-        .target(name: "SIFMount", dependencies: ["SIFFormat", "CSquashfs", "JSON", "OCISpec"]),
+        .target(name: "SIFMount", dependencies: ["SIFFormat", "CSquashfs", "JSON", "OCISpec"], swiftSettings: hot),
 
         // The command line: one ParsableCommand per verb, and a one-file executable.
         .target(name: "OCIRunCommands", dependencies: [
             "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle", "SIFMount",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "ocirun", dependencies: ["OCIRunCommands"]),
+        ], swiftSettings: hot),
+        .executableTarget(name: "ocirun", dependencies: ["OCIRunCommands"], swiftSettings: hot),
 
         // CDI spec parsing and container edits (used by OCIRuntime's create), and the HPC hooks.
-        .target(name: "CDI", dependencies: ["OCISpec", "JSON", "LinuxSystem"]),
-        .target(name: "Hooks", dependencies: ["CDI", "OCISpec", "JSON", "LinuxSystem", "CLinux", "OCIRuntime"]),
+        .target(name: "CDI", dependencies: ["OCISpec", "JSON", "LinuxSystem"], swiftSettings: hot),
+        .target(name: "Hooks", dependencies: ["CDI", "OCISpec", "JSON", "LinuxSystem", "CLinux", "OCIRuntime"], swiftSettings: hot),
         .executableTarget(name: "ocirun-hooks", dependencies: [
             "Hooks", "CDI", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: hot),
 
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "OCISpec", "LinuxSystem"]),

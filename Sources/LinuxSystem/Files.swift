@@ -94,13 +94,34 @@ public enum Files {
 
     /// Lexical clean of an absolute path: `//`, `.` and `..` resolved without touching the disk.
     public static func clean(_ path: String) -> String {
-        var parts: [Substring] = []
-        for comp in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if comp == "." { continue }
-            if comp == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(comp)
+        // Over bytes: `split` and `joined` on Substrings cost a protocol-conformance scan of the
+        // whole binary on first use, more than the rest of a `state` command.
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var out: [UInt8] = [slash]
+        var starts: [Int] = []
+        var path = path
+        path.withUTF8 { b in
+            out.reserveCapacity(b.count + 1)
+            let n = b.count
+            var i = 0
+            while i < n {
+                while i < n && b[i] == slash { i += 1 }
+                var j = i
+                while j < n && b[j] != slash { j += 1 }
+                let len = j - i
+                if len == 1 && b[i] == dot {
+                    // "."
+                } else if len == 2 && b[i] == dot && b[i + 1] == dot {
+                    if let s = starts.popLast() { out.removeLast(out.count - s) }
+                } else if len > 0 {
+                    starts.append(out.count)
+                    if out.count > 1 { out.append(slash) }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j]))
+                }
+                i = j
+            }
         }
-        return "/" + parts.joined(separator: "/")
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A cleaned absolute path's parent directory and last component: `/dev/net/tun` →

@@ -18,11 +18,39 @@ public struct ProcessInfo: Equatable, Sendable {
 
     /// Parses a /proc/PID/stat line; the command name may hold spaces and parentheses.
     public static func parse(stat text: String) -> ProcessInfo? {
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let rest = text[text.index(after: close)...].split(separator: " ")
-        // rest[0] is field 3 (state); field 22 is rest[19].
-        guard rest.count > 19, let st = rest[0].first, let start = UInt64(rest[19]) else { return nil }
-        return ProcessInfo(state: st, startTime: start)
+        // Over bytes (no [Substring]): field 3 is the state, field 22 the start time; both come
+        // after the last ")" (the command name may hold spaces and parentheses).
+        var text = text
+        return text.withUTF8 { b -> ProcessInfo? in
+            guard let close = b.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+            var field = 2
+            var i = close + 1
+            var state: Character?
+            let n = b.count
+            while i < n {
+                while i < n && b[i] == UInt8(ascii: " ") { i += 1 }
+                guard i < n else { break }
+                field += 1
+                var j = i
+                while j < n && b[j] != UInt8(ascii: " ") { j += 1 }
+                if field == 3 { state = Character(Unicode.Scalar(b[i])) }
+                if field == 22 {
+                    var v: UInt64 = 0
+                    for k in i..<j {
+                        let d = b[k] &- UInt8(ascii: "0")
+                        guard d < 10 else { return nil }
+                        let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                        let (a, o2) = m.addingReportingOverflow(UInt64(d))
+                        guard !o1, !o2 else { return nil }
+                        v = a
+                    }
+                    guard let st = state, j > i else { return nil }
+                    return ProcessInfo(state: st, startTime: v)
+                }
+                i = j
+            }
+            return nil
+        }
     }
 }
 

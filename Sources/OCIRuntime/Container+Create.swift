@@ -74,13 +74,14 @@ extension Container {
         let dirFd = try store.createDirectory(id)
         let stateDir = store.directory(id)
         var cgroup: ContainerCgroup?
+        var cgroupMade = false
         var childPid: pid_t = 0
         var cleanupState = true
         var hostMounts: [String] = []
         defer {
             if cleanupState {
                 if childPid > 0 { Glibc.kill(childPid, SIGKILL); _ = try? waitForChild(childPid) }
-                if let cg = cgroup { try? cg.destroy() }
+                if cgroupMade, let cg = cgroup { try? cg.destroy() }
                 for m in hostMounts.reversed() { _ = umount2(m, Int32(MNT_DETACH)) }
                 try? Files.removeTree(stateDir)
             }
@@ -96,22 +97,17 @@ extension Container {
             _ = chmod(stateDir + "/exec.fifo", 0o622)
             _ = chown(stateDir + "/exec.fifo", rootUid, rootGid)
 
-            // cgroup: created and limited before the init exists.
+            // cgroup: its directories are resolved here, and created and limited after clone,
+            // while the init sets up its mounts (before the init joins it).
             let layout = try CgroupLayout.current()
             let selfCgroup = (try? Files.readString("/proc/self/cgroup")) ?? ""
             let cg = ContainerCgroup.resolve(layout: layout, cgroupsPath: cgroupsPath, selfCgroup: selfCgroup)
             if options.rootless {
                 // Rootless: only the hierarchies delegated to the caller; none is no error.
                 let own = cg.delegated()
-                if !own.paths.isEmpty {
-                    try own.create()
-                    cgroup = own
-                    try CgroupResources.applyDelegated(spec.linux?.resources, to: own)
-                }
+                if !own.paths.isEmpty { cgroup = own }
             } else {
-                try cg.create()
                 cgroup = cg
-                try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
             }
 
             var consoleFd: Int32?
@@ -187,10 +183,20 @@ extension Container {
                                        created: rfc3339Now(), owner: ownerName(), annotations: spec.annotations,
                                        cgroup: cgroup, phase: "creating", hostMounts: hostMounts.isEmpty ? nil : hostMounts, loopDevices: nil,
                                        sharedPidNamespace: !plan.namespaces.new.contains(.pid))
-            // Recorded at once, so that `delete --force` finds the process if we die from here on.
+            // Recorded at once, so that `delete --force` finds the process and the cgroup if we
+            // die from here on.
             try store.save(state)
             try preferInitError {
-                if let cg = cgroup { try cg.add(pid: pid) }
+                if let cg = cgroup {
+                    cgroupMade = true
+                    try cg.create()
+                    if options.rootless {
+                        try CgroupResources.applyDelegated(spec.linux?.resources, to: cg)
+                    } else {
+                        try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
+                    }
+                    try cg.add(pid: pid)
+                }
                 if let adj = process(spec).oomScoreAdj {
                     do { try Files.write("/proc/\(pid)/oom_score_adj", "\(adj)") } catch {
                         throw RuntimeError(.failed, "set oom_score_adj to \(adj) (lowering it needs CAP_SYS_RESOURCE)", cause: error)

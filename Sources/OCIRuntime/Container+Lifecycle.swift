@@ -42,8 +42,9 @@ extension Container {
             throw RuntimeError(.failed, "start container \"\(id)\": the container init exited before start")
         }
         unlink(fifoPath)
+        // Not written back: "started" is a created container whose exec.fifo is gone
+        // (`wasStarted`), as runc and crun tell it; one rewrite of state.json less per start.
         c.state.phase = "started"
-        try store.save(c.state)
         c.status = .running
         if let spec = c.savedSpec(), let hooks = spec.hooks?.poststart, !hooks.isEmpty {
             // runtime.md (1.1+): a failing poststart hook is an error and stops the container.
@@ -98,7 +99,7 @@ extension Container {
         if !force && !(c.status == .stopped || c.status == .created) {
             throw RuntimeError(.invalidState, "cannot delete container \"\(id)\" that is not stopped: it is \(c.status.rawValue)")
         }
-        try c.destroy(runPoststop: c.state.phase == "started" || c.status == .stopped, logger: logger)
+        try c.destroy(runPoststop: c.wasStarted || c.status == .stopped, logger: logger)
     }
 
     /// `pause` / `resume` through the freezer.

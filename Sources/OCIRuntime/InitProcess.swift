@@ -46,7 +46,10 @@ enum InitProcess {
     }
 
     /// A new session, the hostname and domain name, and the rootfs mounts (before pivot_root).
-    static func setUpHostnameAndRootfs(_ plan: ContainerPlan, cgroup: ContainerCgroup?) throws {
+    /// `beforeCgroupMount` runs once, before the first cgroup mount (whose directories the
+    /// parent may still be creating).
+    static func setUpHostnameAndRootfs(_ plan: ContainerPlan, cgroup: ContainerCgroup?,
+                                       beforeCgroupMount: () throws -> Void = {}) throws {
         let spec = plan.spec
         if setsid() < 0 && errno != EPERM { throw SystemError("setsid") }
         if plan.namespaces.new.contains(.uts) {
@@ -58,7 +61,7 @@ enum InitProcess {
             }
         }
         if plan.namespaces.has(.mount) {
-            try Rootfs.prepare(plan: plan, cgroup: cgroup)
+            try Rootfs.prepare(plan: plan, cgroup: cgroup, beforeCgroupMount: beforeCgroupMount)
         }
     }
 
@@ -72,13 +75,20 @@ enum InitProcess {
         // mappings, oom_score_adj): set them up meanwhile, in parallel with the parent (that
         // phase was about a fifth of `run`'s wall time with the init idle). Nothing of the
         // container's own code runs before `.go`.
+        // The parent creates the cgroup meanwhile too: the cgroup mount, which binds the
+        // container's cgroup directories, waits for `.go`.
         let early = ctx.joinInInit.isEmpty && !plan.namespaces.has(.user) && !plan.namespaces.new.contains(.cgroup)
-        if early { try setUpHostnameAndRootfs(plan, cgroup: ctx.cgroup) }
-
-        // Wait until the parent placed us in the cgroup and wrote the id mappings.
-        guard case .go(let hostPid)? = try ctx.channel.receive() else {
-            _exit(1)
+        var goPid: Int32?
+        let channel = ctx.channel
+        // Wait until the parent created the cgroup, placed us in it and wrote the id mappings.
+        func waitForGo() throws {
+            guard goPid == nil else { return }
+            guard case .go(let p)? = try channel.receive() else { _exit(1) }
+            goPid = p
         }
+        if early { try setUpHostnameAndRootfs(plan, cgroup: ctx.cgroup, beforeCgroupMount: waitForGo) }
+        try waitForGo()
+        let hostPid = goPid ?? 0
 
         for (kind, fd) in ctx.joinInInit {
             try withContext("join \(kind.rawValue) namespace") {

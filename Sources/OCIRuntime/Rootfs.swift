@@ -15,7 +15,7 @@ enum Rootfs {
     }
 
     /// Before pivot_root: propagation, the rootfs bind, the config's mounts, /dev.
-    static func prepare(plan: ContainerPlan, cgroup: ContainerCgroup?) throws {
+    static func prepare(plan: ContainerPlan, cgroup: ContainerCgroup?, beforeCgroupMount: () throws -> Void = {}) throws {
         let spec = plan.spec
         // NOTE: first stop our mounts from propagating to the host (rslave unless asked otherwise).
         // Only slave and private apply here; shared and unbindable come after pivot_root.
@@ -31,6 +31,7 @@ enum Rootfs {
         let root = try SafeRoot(path: plan.rootfs)
         var devBound = false
         for (i, m) in (spec.mounts ?? []).enumerated() {
+            if m.type == "cgroup" || m.type == "cgroup2" { try beforeCgroupMount() }
             do {
                 try mountOne(m, root: root, bundle: plan.bundle, cgroup: cgroup, hasCgroupNs: plan.namespaces.has(.cgroup),
                              mountLabel: spec.linux?.mountLabel)

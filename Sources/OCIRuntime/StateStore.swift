@@ -18,7 +18,8 @@ public struct ContainerState: Codable, Sendable {
     public var owner: String
     public var annotations: [String: String]?
     public var cgroup: ContainerCgroup?
-    /// "creating" until the init reported ready, then "created"; "started" after start.
+    /// "creating" until the init reported ready, then "created" (start removes exec.fifo and
+    /// does not rewrite the state: see `Container.wasStarted`).
     public var phase: String
     /// Mounts made on the host for this container (a SIF image's rootfs), undone on delete.
     public var hostMounts: [String]?

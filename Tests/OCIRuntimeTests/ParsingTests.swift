@@ -62,6 +62,7 @@ struct FilesPathTests {
     @Test("clean", arguments: [
         ("/", "/"), ("", "/"), ("//a//b/", "/a/b"), ("/a/./b/.", "/a/b"), ("/a/b/../c", "/a/c"),
         ("/../..", "/"), ("/a/../../b", "/b"), ("a/b", "/a/b"),
+        ("/a/..", "/"), ("/.", "/"), ("/a/.x/..y/...", "/a/.x/..y/..."), ("/é/ü/../ß", "/é/ß"),
     ])
     func clean(input: String, output: String) {
         #expect(Files.clean(input) == output)
