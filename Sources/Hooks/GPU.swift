@@ -75,19 +75,28 @@ public struct GPUInjector {
         var inj = Injection()
         let libDir = config.containerDirectory + "/lib"
         var foundCuda = false
+        // The `bin` directory beside the driver's library directory (/usr/local/nvidia/lib64 ->
+        // /usr/local/nvidia/bin): where a driver installed outside the system directories keeps
+        // its tools; searched before the usual paths.
+        var driverBinDirectories: [String] = []
         for name in config.libraries {
             for lib in try host.libraries(named: name) where GPUInjector.matchesDriver(fileName: lib.fileName, driver: driver) {
                 inj.library(lib, into: libDir)
-                if lib.soname.hasPrefix("libcuda.so") { foundCuda = true }
+                if lib.soname.hasPrefix("libcuda.so") {
+                    foundCuda = true
+                    let bin = Files.clean(lib.realPath + "/../../bin")
+                    if !driverBinDirectories.contains(bin) { driverBinDirectories.append(bin) }
+                }
             }
         }
         guard foundCuda else {
             throw HookError("gpu: libcuda.so of driver \(driver) is not in the host's ld cache (\(host.local("/etc/ld.so.cache")))")
         }
         inj.libraryDirectory(libDir)
+        // NVIDIA's tools are ELF executables; a script of the same name is a wrapper (passed over).
         for b in config.binaries {
-            if let p = host.binary(named: b) {
-                inj.bind(host: p, local: host.local(p), container: config.containerDirectory + "/bin/" + b)
+            if let p = host.binary(named: b, searching: driverBinDirectories, elfOnly: true) {
+                inj.bind(host: p.path, local: p.local, container: config.containerDirectory + "/bin/" + b)
             }
         }
         for ipc in config.ipcs where Files.exists(host.local(ipc)) {

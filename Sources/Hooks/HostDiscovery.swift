@@ -52,13 +52,33 @@ public struct HostDiscovery {
         return out
     }
 
-    /// A host executable found on the usual paths.
-    public func binary(named name: String) -> String? {
-        for dir in ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"] {
-            let p = dir + "/" + name
-            if access(local(p), X_OK) == 0 { return p }
+    /// The directories `binary(named:)` searches after the caller's own.
+    public static let binaryDirectories = ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"]
+
+    /// A host executable: the first regular, executable file `name` in `first`, then in
+    /// `binaryDirectories`, its symlinks resolved inside the host root (so the bind is of the
+    /// real file). With `elfOnly`, a file that is not ELF is passed over: a wrapper script such as
+    /// `#!/bin/sh … exec /usr/local/nvidia/bin/nvidia-smi "$@"` runs the real tool by a host
+    /// path that the container does not have.
+    public func binary(named name: String, searching first: [String] = [], elfOnly: Bool = false) -> RootedPath? {
+        var seen: Set<String> = []
+        for dir in first + HostDiscovery.binaryDirectories {
+            guard let r = try? resolveInRoot(root: hostRoot, path: dir + "/" + name), seen.insert(r.path).inserted else { continue }
+            var st = stat()
+            guard stat(r.local, &st) == 0, st.st_mode & S_IFMT == S_IFREG, access(r.local, X_OK) == 0 else { continue }
+            if elfOnly && !HostDiscovery.isELF(r.local) { continue }
+            return r
         }
         return nil
+    }
+
+    /// Whether the file at `path` (as this process sees it) starts with the ELF magic.
+    public static func isELF(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        return read(fd, &magic, 4) == 4 && magic == [0x7f, 0x45, 0x4c, 0x46]
     }
 
     /// A device node of the host (`/dev/nvidia0`), nil when absent or not a device.

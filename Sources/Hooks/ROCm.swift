@@ -39,7 +39,7 @@ public struct ROCmInjector {
         inj.libraryDirectory(libDir)
         for b in config.binaries {
             if let p = host.binary(named: b) {
-                inj.bind(host: p, local: host.local(p), container: config.containerDirectory + "/bin/" + b)
+                inj.bind(host: p.path, local: p.local, container: config.containerDirectory + "/bin/" + b)
             }
         }
         return inj

@@ -175,3 +175,82 @@ import OCISpec
         try e.validate()
     }
 }
+
+/// The driver layout of a GPU machine the hook was run on (an H100 VM, driver 580.159.04): the
+/// driver's own tree on a read-only mount at /usr/local/nvidia (lib64, bin), its directory in the
+/// ld cache, absolute links to its libraries in /usr/lib, and /usr/bin/nvidia-smi a shell script
+/// that runs /usr/local/nvidia/bin/nvidia-smi. Bound into a container, that script failed
+/// ("exec: line 9: /usr/local/nvidia/bin/nvidia-smi: not found").
+@Suite struct GPUDriverLayoutTests {
+    static let driver = "580.159.04"
+
+    /// Builds the host tree under a new temporary directory and returns its path.
+    static func makeHost() throws -> String {
+        let fm = FileManager.default
+        let root = fm.temporaryDirectory.appendingPathComponent("gpu-host-\(UUID().uuidString)").path
+        for d in ["/usr/local/nvidia/lib64", "/usr/local/nvidia/bin", "/usr/lib", "/usr/bin", "/etc", "/proc/driver/nvidia"] {
+            try fm.createDirectory(atPath: root + d, withIntermediateDirectories: true)
+        }
+        try fm.createSymbolicLink(atPath: root + "/lib", withDestinationPath: "usr/lib")
+        try fm.createSymbolicLink(atPath: root + "/bin", withDestinationPath: "usr/bin")
+        try fm.createSymbolicLink(atPath: root + "/usr/local/nvidia/lib", withDestinationPath: "lib64")
+        let elf = Data([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0] + [UInt8](repeating: 0, count: 56))
+        let lib64 = root + "/usr/local/nvidia/lib64"
+        var cache: [(String, String, Int32)] = []
+        for (name, soname) in [("libcuda.so", "libcuda.so.1"), ("libnvidia-ml.so", "libnvidia-ml.so.1")] {
+            fm.createFile(atPath: "\(lib64)/\(name).\(driver)", contents: elf, attributes: [.posixPermissions: 0o755])
+            try fm.createSymbolicLink(atPath: "\(lib64)/\(soname)", withDestinationPath: "\(name).\(driver)")
+            try fm.createSymbolicLink(atPath: "\(root)/usr/lib/\(soname)", withDestinationPath: "/usr/local/nvidia/lib64/\(soname)")
+            cache.append((soname, "/usr/local/nvidia/lib64/\(soname)", 0x0303))
+            cache.append((soname, "/lib/\(soname)", 0x0303))
+        }
+        fm.createFile(atPath: root + "/etc/ld.so.cache", contents: Data(CacheBuilder.new(cache)))
+        try "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  \(driver)  Release Build  (nixbld@)  \nGCC version:  gcc version 15.3.0 (GCC) \n"
+            .write(toFile: root + "/proc/driver/nvidia/version", atomically: true, encoding: .utf8)
+        for tool in ["nvidia-smi", "nvidia-debugdump"] {
+            fm.createFile(atPath: root + "/usr/local/nvidia/bin/" + tool, contents: elf, attributes: [.posixPermissions: 0o755])
+        }
+        let wrapper = "#!/bin/sh\n# run the driver's nvidia-smi with the driver's libraries\nexport LD_LIBRARY_PATH=/usr/local/nvidia/lib64\nexec /usr/local/nvidia/bin/nvidia-smi \"$@\"\n"
+        fm.createFile(atPath: root + "/usr/bin/nvidia-smi", contents: Data(wrapper.utf8), attributes: [.posixPermissions: 0o755])
+        try fm.createSymbolicLink(atPath: root + "/usr/bin/nvidia-debugdump", withDestinationPath: "/usr/local/nvidia/bin/nvidia-debugdump")
+        return root
+    }
+
+    @Test func readsTheOpenKernelModulesVersionLine() {
+        let text = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)  \n"
+        #expect(GPUInjector.driverVersion(text) == "580.159.04")
+    }
+
+    @Test func bindsTheDriversToolsNotAWrapperScript() throws {
+        let root = try Self.makeHost()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var host = HostDiscovery(hostRoot: root, machine: "x86_64")
+        let inj = try GPUInjector(config: GPUConfig()).plan(selection: .none, host: &host)
+        let tools = Dictionary(uniqueKeysWithValues: inj.binds.filter { $0.container.hasPrefix("/.ocirun/gpu/bin/") }.map { ($0.container, $0) })
+        // The real executable, found in the bin directory beside the driver's libraries; the
+        // wrapper in /usr/bin is passed over.
+        #expect(tools["/.ocirun/gpu/bin/nvidia-smi"]?.host == "/usr/local/nvidia/bin/nvidia-smi")
+        #expect(tools["/.ocirun/gpu/bin/nvidia-smi"]?.local == root + "/usr/local/nvidia/bin/nvidia-smi")
+        #expect(tools["/.ocirun/gpu/bin/nvidia-debugdump"]?.host == "/usr/local/nvidia/bin/nvidia-debugdump")
+        #expect(tools.count == 2)
+        // The libraries: the real files in the driver's tree, once each, with their soname links.
+        let libs = inj.binds.filter { $0.container.hasPrefix("/.ocirun/gpu/lib/") }.map(\.host)
+        #expect(libs == ["/usr/local/nvidia/lib64/libcuda.so.\(Self.driver)", "/usr/local/nvidia/lib64/libnvidia-ml.so.\(Self.driver)"])
+        #expect(inj.symlinks.map(\.path) == ["/.ocirun/gpu/lib/libcuda.so.1", "/.ocirun/gpu/lib/libnvidia-ml.so.1"])
+    }
+
+    @Test func searchesTheGivenDirectoriesFirstAndSkipsScriptsOnlyWhenAsked() throws {
+        let root = try Self.makeHost()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let host = HostDiscovery(hostRoot: root, machine: "x86_64")
+        // Without elfOnly (the ROCm tools include scripts), the first executable on the usual paths.
+        #expect(host.binary(named: "nvidia-smi")?.path == "/usr/bin/nvidia-smi")
+        #expect(host.binary(named: "nvidia-smi", elfOnly: true)?.path == nil)
+        #expect(host.binary(named: "nvidia-smi", searching: ["/usr/local/nvidia/bin"])?.path == "/usr/local/nvidia/bin/nvidia-smi")
+        // A symlink is followed inside the host root, to the real file.
+        #expect(host.binary(named: "nvidia-debugdump")?.local == root + "/usr/local/nvidia/bin/nvidia-debugdump")
+        #expect(host.binary(named: "lib64", searching: ["/usr/local/nvidia"]) == nil)   // a directory is no executable
+        #expect(HostDiscovery.isELF(root + "/usr/local/nvidia/bin/nvidia-smi"))
+        #expect(!HostDiscovery.isELF(root + "/usr/bin/nvidia-smi"))
+    }
+}
