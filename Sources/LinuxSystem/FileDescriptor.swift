@@ -37,8 +37,22 @@ public final class FileDescriptor {
 
     /// Reads to end of file.
     public func readAll() throws -> [UInt8] {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
+        // Sized by fstat (/proc and /sys files say 0 or 4096), read into uninitialized storage:
+        // no zeroed 16 KiB chunk per file.
+        var st = stat()
+        var want = 4096
+        if fstat(rawValue, &st) == 0, st.st_size > 0, st.st_size < 1 << 30 { want = Int(st.st_size) + 1 }
+        var out = try [UInt8](unsafeUninitializedCapacity: want) { buf, count in
+            count = 0
+            while count < buf.count {
+                let n = try retrying("read") { Glibc.read(rawValue, buf.baseAddress! + count, buf.count - count) }
+                if n == 0 { return }
+                count += n
+            }
+        }
+        guard out.count == want else { return out }
+        // Longer than fstat said: go on in chunks.
+        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = try chunk.withUnsafeMutableBytes { buf in
                 try retrying("read") { Glibc.read(rawValue, buf.baseAddress, buf.count) }

@@ -68,6 +68,21 @@ struct FilesPathTests {
         #expect(Files.clean(input) == output)
     }
 
+    @Test("read returns whole files: regular ones of any size, and /proc files that report size 0")
+    func readWholeFiles() throws {
+        var template = Array("/tmp/ocirun-read-XXXXXX".utf8CString)
+        let base = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        defer { try? Files.removeTree(base) }
+        for size in [0, 1, 4095, 4096, 70_000, 200_001] {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            try Files.writeAtomically(base + "/f", bytes)
+            #expect(try Files.read(base + "/f") == bytes, "size \(size)")
+        }
+        let mountinfo = try Files.readString("/proc/self/mountinfo")
+        #expect(mountinfo.hasSuffix("\n") && mountinfo.contains(" / "))
+        #expect(ProcessInfo.parse(stat: try Files.readString("/proc/self/stat")) != nil)
+    }
+
     @Test("makeDirectories creates every missing level and accepts existing ones")
     func makeDirectories() throws {
         var template = Array("/tmp/ocirun-mkdirs-XXXXXX".utf8CString)
