@@ -42,9 +42,8 @@ extension Container {
             throw RuntimeError(.failed, "start container \"\(id)\": the container init exited before start")
         }
         unlink(fifoPath)
-        // Not written back: "started" is a created container whose exec.fifo is gone
-        // (`wasStarted`), as runc and crun tell it; one rewrite of state.json less per start.
-        c.state.phase = "started"
+        // state.json is not rewritten: without exec.fifo the status reads running (or stopped),
+        // as runc and crun tell it.
         c.status = .running
         if let spec = c.savedSpec(), let hooks = spec.hooks?.poststart, !hooks.isEmpty {
             // runtime.md (1.1+): a failing poststart hook is an error and stops the container.
@@ -99,7 +98,9 @@ extension Container {
         if !force && !(c.status == .stopped || c.status == .created) {
             throw RuntimeError(.invalidState, "cannot delete container \"\(id)\" that is not stopped: it is \(c.status.rawValue)")
         }
-        try c.destroy(runPoststop: c.wasStarted || c.status == .stopped, logger: logger)
+        // Poststop hooks for a container that was started (or whose init is gone), not for one
+        // still waiting on exec.fifo.
+        try c.destroy(runPoststop: c.status != .created && c.status != .creating, logger: logger)
     }
 
     /// `pause` / `resume` through the freezer.

@@ -33,11 +33,6 @@ public struct Container {
         return .running
     }
 
-    /// `start` ran: the init was let go (exec.fifo removed) after create finished.
-    var wasStarted: Bool {
-        state.phase == "started" || (state.phase == "created" && !Files.exists(directory + "/exec.fifo"))
-    }
-
     static func isAlive(_ state: ContainerState) -> Bool {
         guard state.pid > 0, let info = ProcessInfo.read(pid: state.pid) else { return false }
         return info.startTime == state.startTime && info.state != "Z" && info.state != "X"

@@ -19,7 +19,7 @@ public struct ContainerState: Codable, Sendable {
     public var annotations: [String: String]?
     public var cgroup: ContainerCgroup?
     /// "creating" until the init reported ready, then "created" (start removes exec.fifo and
-    /// does not rewrite the state: see `Container.wasStarted`).
+    /// does not rewrite the state; `Container.refreshStatus` tells created from running).
     public var phase: String
     /// Mounts made on the host for this container (a SIF image's rootfs), undone on delete.
     public var hostMounts: [String]?
