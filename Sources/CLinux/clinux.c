@@ -43,6 +43,23 @@ pid_t ocirun_clone(unsigned long flags) {
     return (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 }
 
+struct ocirun_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+pid_t ocirun_clone_into_cgroup(unsigned long flags, int cgroupfd) {
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+    struct ocirun_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = (uint64_t)flags | 0x200000000ULL; /* CLONE_INTO_CGROUP */
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroupfd;
+    /* No stack: like fork(), the child continues on a copy of this one. */
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
 int ocirun_unshare(int flags) { return unshare(flags); }
 int ocirun_setns(int fd, int nstype) { return setns(fd, nstype); }
 int ocirun_pivot_root(const char *n, const char *o) { return (int)syscall(SYS_pivot_root, n, o); }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 import LinuxSystem
 import OCISpec
 
@@ -213,6 +214,29 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
         }
     }
 
+    /// Opens what a new process needs to join the group by itself (`CgroupJoin`). Call after
+    /// `create()`, before the clone; the descriptors are close-on-exec.
+    public func openJoin() throws -> CgroupJoin {
+        var j = CgroupJoin()
+        do {
+            for (key, dir) in paths.sorted(by: { $0.key < $1.key }) {
+                if key == "unified" {
+                    let fd = Glibc.open(dir, ocirun_O_PATH | O_DIRECTORY | O_CLOEXEC)
+                    if fd < 0 { throw RuntimeError(.failed, "join cgroup \(dir)", cause: SystemError("open", dir)) }
+                    j.unified = (dir, fd)
+                } else {
+                    let fd = Glibc.open(dir + "/tasks", O_WRONLY | O_CLOEXEC)
+                    if fd < 0 { throw RuntimeError(.failed, "join cgroup \(dir)", cause: SystemError("open", dir + "/tasks")) }
+                    j.tasks.append((dir, fd))
+                }
+            }
+        } catch {
+            j.close()
+            throw error
+        }
+        return j
+    }
+
     /// The pids in the container's cgroup (host pids).
     public func pids() -> [Int32] {
         let dir = path(for: "pids") ?? path(for: "memory") ?? path(for: "freezer") ?? unifiedPath
@@ -278,5 +302,53 @@ extension String {
         while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s.removeLast() }
         return String(s)
+    }
+}
+
+/// How a new process (a container's init, an exec'd process) enters the container's cgroup
+/// without anyone writing its pid to a `cgroup.procs` file.
+///
+/// Why: moving a process by pid takes the kernel's global `cgroup_threadgroup_rwsem` for
+/// writing, and when nothing took it for a few milliseconds that waits for an RCU grace period:
+/// 6 to 40 ms on this kind of host, for nearly every container started on an otherwise quiet node
+/// (docs/performance.md). Two ways skip that lock:
+/// - v1 hierarchies: the process writes "0" (itself) to the group's `tasks` file, which moves
+///   one thread; the init and the exec'd process are single-threaded, so that is the process.
+///   The files are opened by the runtime (the kernel checks the opener's credentials), so this
+///   works from inside a new user namespace too.
+/// - cgroup2: the process is cloned into the group (`clone3` with `CLONE_INTO_CGROUP`).
+public struct CgroupJoin {
+    /// v1 directories and their `tasks` files, open for writing.
+    public var tasks: [(dir: String, fd: Int32)] = []
+    /// The cgroup2 directory, open O_PATH, for CLONE_INTO_CGROUP.
+    public var unified: (dir: String, fd: Int32)?
+
+    public init() {}
+
+    /// Clones like `ocirun_clone(flags)`, into the cgroup2 group when there is one. Returns the
+    /// pid (0 in the child) and whether the child started in that group; where the kernel
+    /// lacks clone3 (before 5.7) the caller writes the pid to its `cgroup.procs` instead.
+    public func clone(flags: UInt) -> (pid: pid_t, inUnified: Bool) {
+        if let u = unified {
+            let pid = ocirun_clone_into_cgroup(flags, u.fd)
+            if pid >= 0 || (errno != ENOSYS && errno != E2BIG) { return (pid, pid >= 0) }
+        }
+        return (ocirun_clone(flags), false)
+    }
+
+    /// In the new process: joins every v1 hierarchy, then closes the descriptors.
+    public func joinSelf() throws {
+        for (dir, fd) in tasks {
+            let r = "0".withCString { Glibc.write(fd, $0, 1) }
+            if r != 1 { throw RuntimeError(.failed, "join cgroup \(dir)", cause: SystemError("write", dir + "/tasks")) }
+            Glibc.close(fd)
+        }
+        if let u = unified { Glibc.close(u.fd) }
+    }
+
+    /// Closes the descriptors (the runtime's copies, once the child has them).
+    public func close() {
+        for (_, fd) in tasks { Glibc.close(fd) }
+        if let u = unified { Glibc.close(u.fd) }
     }
 }

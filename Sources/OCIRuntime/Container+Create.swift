@@ -97,8 +97,8 @@ extension Container {
             _ = chmod(stateDir + "/exec.fifo", 0o622)
             _ = chown(stateDir + "/exec.fifo", rootUid, rootGid)
 
-            // cgroup: its directories are resolved here, and created and limited after clone,
-            // while the init sets up its mounts (before the init joins it).
+            // cgroup: its directories are resolved here and limited after clone, while the init
+            // sets up its mounts.
             let layout = try CgroupLayout.current()
             let selfCgroup = (try? Files.readString("/proc/self/cgroup")) ?? ""
             let cg = ContainerCgroup.resolve(layout: layout, cgroupsPath: cgroupsPath, selfCgroup: selfCgroup)
@@ -108,6 +108,22 @@ extension Container {
                 if !own.paths.isEmpty { cgroup = own }
             } else {
                 cgroup = cg
+            }
+            var state = ContainerState(id: id, pid: 0, startTime: 0, bundle: bundle, rootfs: plan.rootfs,
+                                       created: rfc3339Now(), owner: ownerName(), annotations: spec.annotations,
+                                       cgroup: cgroup, phase: "creating", hostMounts: hostMounts.isEmpty ? nil : hostMounts, loopDevices: nil,
+                                       sharedPidNamespace: !plan.namespaces.new.contains(.pid))
+            // Not rootless: the init joins the cgroup by itself (CgroupJoin: no pid written to a
+            // cgroup.procs file, which can stall for milliseconds), so the directories exist
+            // before the clone. The state is recorded first (pid 0: the init is found through
+            // the cgroup), so that `delete --force` removes them if we die from here on.
+            var join: CgroupJoin?
+            defer { join?.close() }
+            if let cg = cgroup, !options.rootless {
+                try store.save(state)
+                cgroupMade = true
+                try cg.create()
+                join = try cg.openJoin()
             }
 
             var consoleFd: Int32?
@@ -154,12 +170,12 @@ extension Container {
 
             let ctx = InitContext(plan: plan, id: id, channel: initEnd, stateDirFd: stateDirPathFd.rawValue,
                                   consoleSocket: consoleFd, preserveFds: preserve, noPivot: options.noPivot,
-                                  joinInInit: joinInInit, cgroup: cgroup, seccomp: seccomp, extraEnv: extraEnv,
-                                  closeInInit: [dirFd.rawValue])
+                                  joinInInit: joinInInit, cgroup: cgroup, cgroupJoin: join, seccomp: seccomp,
+                                  extraEnv: extraEnv, closeInInit: [dirFd.rawValue])
             // A new cgroup namespace is made by the init once it is in its cgroup (after `.go`), so
             // that the namespace's root is the container's cgroup, not the caller's (conmon's).
-            let cloneFlags = plan.namespaces.cloneFlags & ~ocirun_CLONE_NEWCGROUP
-            let pid = ocirun_clone(UInt(UInt32(bitPattern: cloneFlags)))
+            let cloneFlags = UInt(UInt32(bitPattern: plan.namespaces.cloneFlags & ~ocirun_CLONE_NEWCGROUP))
+            let (pid, inUnified) = join?.clone(flags: cloneFlags) ?? (ocirun_clone(cloneFlags), false)
             if pid == 0 {
                 parentEnd.close()
                 InitProcess.run(ctx)
@@ -167,7 +183,12 @@ extension Container {
             let cloneErrno = errno
             for (k, o) in restore { _ = ocirun_setns(o, k.cloneFlag); close(o) }
             initEnd.close()
-            if pid < 0 { throw SystemError("clone", errno: cloneErrno) }
+            if pid < 0 {
+                if let u = join?.unified {
+                    throw RuntimeError(.failed, "clone into cgroup \(u.dir)", cause: SystemError("clone3", errno: cloneErrno))
+                }
+                throw SystemError("clone", errno: cloneErrno)
+            }
             childPid = pid
 
             // The init may be setting up its rootfs meanwhile (InitProcess.setUp); when it failed,
@@ -178,24 +199,33 @@ extension Container {
                     throw error
                 }
             }
-            let start = ProcessInfo.read(pid: pid)?.startTime ?? 0
-            var state = ContainerState(id: id, pid: pid, startTime: start, bundle: bundle, rootfs: plan.rootfs,
-                                       created: rfc3339Now(), owner: ownerName(), annotations: spec.annotations,
-                                       cgroup: cgroup, phase: "creating", hostMounts: hostMounts.isEmpty ? nil : hostMounts, loopDevices: nil,
-                                       sharedPidNamespace: !plan.namespaces.new.contains(.pid))
-            // Recorded at once, so that `delete --force` finds the process and the cgroup if we
-            // die from here on.
-            try store.save(state)
+            state.pid = pid
+            state.startTime = ProcessInfo.read(pid: pid)?.startTime ?? 0
+            // Recorded with the pid at once where something may look at the container while it
+            // is being created (hooks may call `state`), or where the cgroup does not lead
+            // `delete --force` to the init (rootless).
+            let hooks = spec.hooks
+            if join == nil || !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty
+                || !(hooks?.createContainer ?? []).isEmpty {
+                try store.save(state)
+            }
+            join?.close()
+            join = nil
             try preferInitError {
                 if let cg = cgroup {
-                    cgroupMade = true
-                    try cg.create()
                     if options.rootless {
+                        cgroupMade = true
+                        try cg.create()
                         try CgroupResources.applyDelegated(spec.linux?.resources, to: cg)
+                        try cg.add(pid: pid)
                     } else {
                         try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
+                        // The init joins the v1 hierarchies after `.go`; the cgroup2 one here only
+                        // where the kernel could not clone into it.
+                        if let u = cg.unifiedPath, !inUnified {
+                            try withContext("join cgroup \(u)") { try Files.write(u + "/cgroup.procs", "\(pid)") }
+                        }
                     }
-                    try cg.add(pid: pid)
                 }
                 if let adj = process(spec).oomScoreAdj {
                     do { try Files.write("/proc/\(pid)/oom_score_adj", "\(adj)") } catch {

@@ -135,24 +135,30 @@ extension Container {
             }
         }
         let (parentEnd, childEnd) = try SyncChannel.pair()
-        let pid = ocirun_clone(0)
+        // As root the process joins the container's cgroup by itself (CgroupJoin); otherwise,
+        // or where its files cannot be opened, we write its pid (best effort: rootless).
+        let join = geteuid() == 0 ? try? c.state.cgroup?.openJoin() : nil
+        let (pid, inUnified) = join?.clone(flags: 0) ?? (ocirun_clone(0), false)
         if pid == 0 {
             parentEnd.close()
             if relayPair[0] >= 0 { close(relayPair[0]) }
             ExecProcess.run(process: process, rlimits: rlimits,
                             nsFds: nsFds.filter { $0.0 != .pid && $0.0 != .time && !(parentJoinedUser && $0.0 == .user) },
-                            joinedUser: parentJoinedUser,
+                            joinedUser: parentJoinedUser, cgroupJoin: join,
                             channel: childEnd, consoleSocket: consoleFd, preserveFds: options.preserveFds,
                             seccomp: seccomp, rootfs: c.state.rootfs)
         }
+        let cloneErrno = errno
+        join?.close()
         childEnd.close()
         if let cf = consoleFd { close(cf) }
         defer { parentEnd.close() }
-        if pid < 0 { throw SystemError("clone") }
+        if pid < 0 { throw RuntimeError(.failed, "exec in container \"\(id)\"", cause: SystemError("clone", errno: cloneErrno)) }
         do {
             if let cg = c.state.cgroup {
                 // Joining the container's cgroup: every hierarchy it has.
-                for (_, dir) in cg.paths.sorted(by: { $0.key < $1.key }) {
+                for (key, dir) in cg.paths.sorted(by: { $0.key < $1.key }) {
+                    if join != nil && (key != "unified" || inUnified) { continue }
                     try? Files.write(dir + "/cgroup.procs", "\(pid)")
                 }
             }
@@ -187,10 +193,11 @@ extension Container {
 /// The exec'd process, after fork: joins the namespaces, takes on the process's identity, execs.
 enum ExecProcess {
     static func run(process: Process, rlimits: [ProcessIdentity.Rlimit], nsFds: [(NamespaceKind, Int32)], joinedUser: Bool = false,
-                    channel: SyncChannel, consoleSocket: Int32?, preserveFds: Int, seccomp: SeccompProfile?,
-                    rootfs: String) -> Never {
+                    cgroupJoin: CgroupJoin? = nil, channel: SyncChannel, consoleSocket: Int32?, preserveFds: Int,
+                    seccomp: SeccompProfile?, rootfs: String) -> Never {
         do {
             guard case .go? = try channel.receive() else { _exit(1) }
+            try cgroupJoin?.joinSelf()
             // NOTE: not dumpable before entering: the container must not ptrace or read our memory.
             _ = ocirun_set_dumpable(0)
             for (kind, fd) in nsFds {

@@ -21,6 +21,8 @@ struct InitContext {
     /// Namespaces the init joins itself (mount and user; the parent joins the others).
     var joinInInit: [(NamespaceKind, Int32)]
     var cgroup: ContainerCgroup?
+    /// The cgroup's files the init joins through after `.go` (when not rootless).
+    var cgroupJoin: CgroupJoin?
     var seccomp: SeccompProfile?
     /// Extra environment (LISTEN_FDS/LISTEN_PID passed through from the caller).
     var extraEnv: [String]
@@ -75,16 +77,18 @@ enum InitProcess {
         // mappings, oom_score_adj): set them up meanwhile, in parallel with the parent (that
         // phase was about a fifth of `run`'s wall time with the init idle). Nothing of the
         // container's own code runs before `.go`.
-        // The parent creates the cgroup meanwhile too: the cgroup mount, which binds the
-        // container's cgroup directories, waits for `.go`.
+        // The parent limits the cgroup meanwhile: the cgroup mount, which binds the container's
+        // cgroup directories, waits for `.go`.
         let early = ctx.joinInInit.isEmpty && !plan.namespaces.has(.user) && !plan.namespaces.new.contains(.cgroup)
         var goPid: Int32?
         let channel = ctx.channel
-        // Wait until the parent created the cgroup, placed us in it and wrote the id mappings.
+        // Wait until the parent limited the cgroup and wrote the id mappings; then join the cgroup.
         func waitForGo() throws {
             guard goPid == nil else { return }
             guard case .go(let p)? = try channel.receive() else { _exit(1) }
             goPid = p
+            // The cgroup is limited now: join it (CgroupJoin).
+            try ctx.cgroupJoin?.joinSelf()
         }
         if early { try setUpHostnameAndRootfs(plan, cgroup: ctx.cgroup, beforeCgroupMount: waitForGo) }
         try waitForGo()

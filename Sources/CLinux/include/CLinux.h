@@ -32,6 +32,10 @@ extern const int ocirun_CLONE_NEWTIME;
 
 /* fork-like clone(2) with extra namespace flags; returns 0 in the child, pid in the parent. */
 pid_t ocirun_clone(unsigned long flags);
+/* The same through clone3(2) with CLONE_INTO_CGROUP: the child starts in the cgroup2 directory
+ * `cgroupfd` (no later cgroup.procs write, which takes the kernel's global threadgroup lock).
+ * -1 with errno ENOSYS or E2BIG where the kernel has no clone3 or no CLONE_INTO_CGROUP. */
+pid_t ocirun_clone_into_cgroup(unsigned long flags, int cgroupfd);
 int ocirun_unshare(int flags);
 int ocirun_setns(int fd, int nstype);
 int ocirun_pivot_root(const char *new_root, const char *put_old);
