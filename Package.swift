@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ocirun", targets: ["ocirun"]),
+        .executable(name: "ocirun-cli", targets: ["ocirun-cli"]),
         .executable(name: "ocirun-hooks", targets: ["ocirun-hooks"]),
     ],
     dependencies: [
@@ -54,12 +55,20 @@ let package = Package(
         // SIF images as bundles: mount/umount, build, run by annotation (no cryptography here).
         .target(name: "SIFMount", dependencies: ["SIFFormat", "CSquashfs", "JSON", "OCISpec"], swiftSettings: hot),
 
-        // The command line: one ParsableCommand per verb, and a one-file executable.
+        // The hot commands (create, start, state, kill, delete, run, exec, pause, resume): global
+        // flags, a flag table and the command bodies; no command-line library, no cryptography.
+        .target(name: "RuntimeVerbs", dependencies: [
+            "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "CLinux", "SIFFormat", "SIFMount",
+        ], swiftSettings: hot),
+        // The runtime binary: RuntimeVerbs, and `ocirun-cli` exec'd for everything else.
+        .executableTarget(name: "ocirun", dependencies: ["RuntimeVerbs"], swiftSettings: hot),
+
+        // The whole command line: one ParsableCommand per verb (ArgumentParser), SIF signing.
         .target(name: "OCIRunCommands", dependencies: [
-            "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle", "SIFMount",
+            "RuntimeVerbs", "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle", "SIFMount",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: hot),
-        .executableTarget(name: "ocirun", dependencies: ["OCIRunCommands"], swiftSettings: hot),
+        .executableTarget(name: "ocirun-cli", dependencies: ["OCIRunCommands", "RuntimeVerbs"], swiftSettings: hot),
 
         // CDI spec parsing and container edits (used by OCIRuntime's create), and the HPC hooks.
         .target(name: "CDI", dependencies: ["OCISpec", "JSON", "LinuxSystem"], swiftSettings: hot),
@@ -77,7 +86,7 @@ let package = Package(
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "IntegrationTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "OCIRunCommandsTests", dependencies: [
-            "OCIRunCommands", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "OCIRunCommands", "RuntimeVerbs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SIFMountTests", dependencies: ["SIFMount", "SIFFormat", "OCISpec", "JSON"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "CDI", "OCISpec", "JSON", "OCIRuntime"], resources: [.copy("Fixtures")]),

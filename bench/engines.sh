@@ -13,4 +13,5 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocirun-bench-bin.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 install -m 0755 .build/release/ocirun "$tmp/ocirun"
+install -m 0755 .build/release/ocirun-cli "$tmp/ocirun-cli"   # beside it: every other command
 exec python3 bench/engines.py --runtime "$tmp/ocirun" --runtime "$(command -v runc)" --runtime "$(command -v crun)" "$@"

@@ -46,6 +46,12 @@ median() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'
 
 cp "$work/config-true.json" config.json
 hf run "$(rt ocirun) --root $work/state-ocirun run b" "$(rt crun) --root $work/state-crun run b" "$(rt runc) --root $work/state-runc run b"
+# The same, 50 ms apart: a node that starts a container now and then, not in a tight loop. On
+# a quiet host, moving a process into a cgroup by pid waits for an RCU grace period
+# (docs/performance.md, "Where the time goes").
+hf runidle --prepare "sleep 0.05" "$(rt ocirun) --root $work/state-ocirun run b" \
+  --prepare "sleep 0.05" "$(rt crun) --root $work/state-crun run b" \
+  --prepare "sleep 0.05" "$(rt runc) --root $work/state-runc run b"
 hf csd \
   "sh -c '$(rt ocirun) --root $work/state-ocirun create b && $(rt ocirun) --root $work/state-ocirun start b && $(rt ocirun) --root $work/state-ocirun delete -f b'" \
   "sh -c '$(rt crun) --root $work/state-crun create b && $(rt crun) --root $work/state-crun start b && $(rt crun) --root $work/state-crun delete -f b'" \
@@ -53,6 +59,9 @@ hf csd \
 cp "$work/config-sleep.json" config.json
 for r in ocirun crun runc; do "$(rt $r)" --root "$work/state-$r" run -d s >/dev/null; done
 hf exec "$(rt ocirun) --root $work/state-ocirun exec s /bin/true" "$(rt crun) --root $work/state-crun exec s /bin/true" "$(rt runc) --root $work/state-runc exec s /bin/true"
+hf execidle --prepare "sleep 0.05" "$(rt ocirun) --root $work/state-ocirun exec s /bin/true" \
+  --prepare "sleep 0.05" "$(rt crun) --root $work/state-crun exec s /bin/true" \
+  --prepare "sleep 0.05" "$(rt runc) --root $work/state-runc exec s /bin/true"
 hf state "$(rt ocirun) --root $work/state-ocirun state s" "$(rt crun) --root $work/state-crun state s" "$(rt runc) --root $work/state-runc state s"
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 declare -A R
@@ -106,6 +115,8 @@ read -r P_o E_o <<<"$(par ocirun)"; read -r P_c E_c <<<"$(par crun)"; read -r P_
 
 read -r run_o run_c run_r <<<"$(median "$work/run.json")"
 read -r csd_o csd_c csd_r <<<"$(median "$work/csd.json")"
+read -r ri_o ri_c ri_r <<<"$(median "$work/runidle.json")"
+read -r ei_o ei_c ei_r <<<"$(median "$work/execidle.json")"
 read -r ex_o ex_c ex_r <<<"$(median "$work/exec.json")"
 read -r st_o st_c st_r <<<"$(median "$work/state.json")"
 read -r kd_o kd_c kd_r <<<"$(median "$work/killdel.json")"
@@ -124,6 +135,8 @@ cd "$root"
   echo "| run /bin/true | $run_o | $run_c | $run_r | $(ratio $run_o $run_c) | $(ratio $run_o $run_r) |"
   echo "| create+start+delete | $csd_o | $csd_c | $csd_r | $(ratio $csd_o $csd_c) | $(ratio $csd_o $csd_r) |"
   echo "| exec /bin/true | $ex_o | $ex_c | $ex_r | $(ratio $ex_o $ex_c) | $(ratio $ex_o $ex_r) |"
+  echo "| run /bin/true, 50 ms apart | $ri_o | $ri_c | $ri_r | $(ratio $ri_o $ri_c) | $(ratio $ri_o $ri_r) |"
+  echo "| exec /bin/true, 50 ms apart | $ei_o | $ei_c | $ei_r | $(ratio $ei_o $ei_c) | $(ratio $ei_o $ei_r) |"
   echo "| state | $st_o | $st_c | $st_r | $(ratio $st_o $st_c) | $(ratio $st_o $st_r) |"
   echo "| kill+delete | $kd_o | $kd_c | $kd_r | $(ratio $kd_o $kd_c) | $(ratio $kd_o $kd_r) |"
   echo "| list (1000 containers) | $ls_o | $ls_c | $ls_r | $(ratio $ls_o $ls_c) | $(ratio $ls_o $ls_r) |"

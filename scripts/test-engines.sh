@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocirun-engines-bin.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 install -m 0755 .build/release/ocirun "$tmp/ocirun"
+install -m 0755 .build/release/ocirun-cli "$tmp/ocirun-cli"   # beside it: every other command
 
 # The CRI client uses grpcio: Debian's python3-grpcio is importable by Debian's python3.
 py=python3

@@ -2,56 +2,11 @@
 import Glibc
 #endif
 import ArgumentParser
+import RuntimeVerbs
 import JSON
 import LinuxSystem
 import OCIRuntime
 import OCISpec
-
-/// The values of `exec`'s flags, whichever parser read them.
-struct ExecValues: Equatable {
-    var process: String?
-    var detach = false
-    var pidFile: String?
-    var consoleSocket: String?
-    var tty = false
-    var cwd: String?
-    var env: [String] = []
-    var user: String?
-    var cap: [String] = []
-    var noNewPrivs = false
-    var preserveFds = 0
-    var additionalGids: [UInt32] = []
-    var processLabel: String?
-    var apparmor: String?
-    var command: [String] = []
-}
-
-extension Verbs {
-    static func exec(id: String, values v: ExecValues) -> Never {
-        runReportingErrors {
-            let store = try globalOptions.store()
-            var c = try Container.load(id, store: store)
-            c.keepSavedSpec()
-            let p: OCISpec.Process
-            if let path = v.process {
-                let bytes = try withContextLocal("read process file \(path)") {
-                    path == "-" ? try FileDescriptor(dup(0)).readAll() : try Files.read(Files.absolute(path))
-                }
-                p = try withContextLocal("parse process file \(path)") { try JSONDecoding.decodeMapped(OCISpec.Process.self, from: bytes) }
-            } else {
-                let args = v.command.first == "--" ? Array(v.command.dropFirst()) : v.command
-                p = try c.execProcess(args: args, env: v.env, cwd: v.cwd, user: v.user, tty: v.tty, addCaps: v.cap,
-                                      noNewPrivs: v.noNewPrivs, additionalGids: v.additionalGids)
-            }
-            var o = ExecOptions(process: p, logger: globalOptions.logger)
-            o.detach = v.detach
-            o.pidFile = v.pidFile
-            o.consoleSocket = v.consoleSocket
-            o.preserveFds = max(0, v.preserveFds)
-            return try Container.exec(c, options: o)
-        }
-    }
-}
 
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "exec", abstract: "Run a process in a running container.")

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import RuntimeVerbs
 import JSON
 import LinuxSystem
 import OCIRuntime

@@ -2,84 +2,9 @@
 import Glibc
 #endif
 import ArgumentParser
+import RuntimeVerbs
 import LinuxSystem
 import OCIRuntime
-
-/// The values of `create` and `run`'s flags, whichever parser read them.
-struct CreateValues: Equatable {
-    var bundle = "."
-    var pidFile: String?
-    var consoleSocket: String?
-    var preserveFds = 0
-    var noPivot = false
-    var noNewKeyring = false
-
-    func options() -> CreateOptions {
-        registerSIFRootfsProvider()   // bundles naming a SIF image (org.ocirun.sif.image)
-        var o = CreateOptions(bundle: bundle, logger: globalOptions.logger)
-        o.pidFile = pidFile
-        o.consoleSocket = consoleSocket
-        o.preserveFds = max(0, preserveFds)
-        o.noPivot = noPivot
-        o.noNewKeyring = noNewKeyring
-        o.systemdCgroup = globalOptions.systemdCgroup
-        o.rootless = globalOptions.isRootless
-        return o
-    }
-}
-
-/// The bodies of the hot commands, shared by ArgumentParser's commands and FastPath.
-enum Verbs {
-    static func create(id: String, flags: CreateValues) -> Never {
-        runReportingErrors {
-            _ = try Container.create(id: id, options: flags.options(), store: try globalOptions.store())
-            return 0
-        }
-    }
-
-    static func run(id: String, flags: CreateValues, detach: Bool) -> Never {
-        runReportingErrors {
-            try Container.run(id: id, options: flags.options(), detach: detach, store: try globalOptions.store())
-        }
-    }
-
-    static func start(id: String) -> Never {
-        runReportingErrors {
-            try Container.start(id: id, store: try globalOptions.store(), logger: globalOptions.logger)
-            return 0
-        }
-    }
-
-    static func state(id: String) -> Never {
-        runReportingErrors {
-            let c = try Container.load(id, store: try globalOptions.store())
-            try FileDescriptor.write(1, c.stateDocument().serialized(pretty: true) + "\n")
-            return 0
-        }
-    }
-
-    static func kill(id: String, signal: String, all: Bool) -> Never {
-        runReportingErrors {
-            let sig = try Signals.parse(signal)
-            try Container.kill(id: id, signal: sig, all: all, store: try globalOptions.store())
-            return 0
-        }
-    }
-
-    static func delete(id: String, force: Bool) -> Never {
-        runReportingErrors {
-            try Container.delete(id: id, force: force, store: try globalOptions.store(), logger: globalOptions.logger)
-            return 0
-        }
-    }
-
-    static func setPaused(id: String, paused: Bool) -> Never {
-        runReportingErrors {
-            try Container.setPaused(id: id, paused: paused, store: try globalOptions.store())
-            return 0
-        }
-    }
-}
 
 /// Flags shared by `create` and `run`.
 struct CreateFlags: ParsableArguments {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ArgumentParser
+import RuntimeVerbs
 import JSON
 import LinuxSystem
 import OCIRuntime
@@ -122,10 +123,6 @@ extension String {
         while let l = s.last, l == " " || l == "\t" || l == "\n" { s.removeLast() }
         return String(s)
     }
-}
-
-func withContextLocal<T>(_ context: String, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch { throw RuntimeError.wrap(error, context) }
 }
 
 struct Events: ParsableCommand {

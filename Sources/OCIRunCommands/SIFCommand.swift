@@ -1,5 +1,6 @@
 import ArgumentParser
 import SIFBundle
+import SIFMount
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,7 +14,8 @@ public struct SIFCommand: ParsableCommand {
         commandName: "sif",
         abstract: "Inspect, verify, sign, build and mount Singularity Image Format (SIF) images.",
         subcommands: [SIFInspectCommand.self, SIFVerifyCommand.self, SIFSignCommand.self,
-                      SIFMountCommand.self, SIFUmountCommand.self, SIFBuildCommand.self]
+                      SIFMountCommand.self, SIFUmountCommand.self, SIFBuildCommand.self,
+                      SIFPolicyCheckCommand.self]
     )
 
     /// Makes the command (ArgumentParser fills it in).

@@ -93,7 +93,7 @@ nonisolated(unsafe) public var globalOptions = GlobalOptions()
 
 /// Runs a command body: errors become a log line (JSON with --log-format json), a line on
 /// stderr, and exit status 1.
-func runReportingErrors(_ body: () throws -> Int32) -> Never {
+public func runReportingErrors(_ body: () throws -> Int32) -> Never {
     let code: Int32
     do {
         code = try body()
@@ -113,4 +113,9 @@ public func reportUsageError(_ message: String) -> Never {
     globalOptions.logger.error(String(message.prefix { $0 != "\n" }))
     try? FileDescriptor.write(2, message.hasSuffix("\n") ? message : message + "\n")
     exit(1)
+}
+
+/// Runs `body`, prefixing an error with `context`.
+public func withContextLocal<T>(_ context: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw RuntimeError.wrap(error, context) }
 }

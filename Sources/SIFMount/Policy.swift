@@ -28,6 +28,14 @@ public struct SIFPolicy: Sendable, Equatable {
     /// When set, images must be under one of these directories.
     public var allowedImagePrefixes: [String]?
 
+    public init(path: String, requireSignature: Bool, keys: [String], legacy: Bool, allowedImagePrefixes: [String]?) {
+        self.path = path
+        self.requireSignature = requireSignature
+        self.keys = keys
+        self.legacy = legacy
+        self.allowedImagePrefixes = allowedImagePrefixes
+    }
+
     /// The system policy's path: `$OCIRUN_SIF_POLICY`, else `/etc/ocirun/sif-policy.json`.
     public static var systemPath: String {
         if let env = getenv("OCIRUN_SIF_POLICY"), env.pointee != 0 { return String(cString: env) }

@@ -1,20 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import OCIRunCommands
+import RuntimeVerbs
 
-// One file: split off runc's global flags, run the hot commands through the fast path, and let
-// the command line library do the rest (help, and every other command).
-let arguments = Array(CommandLine.arguments.dropFirst())
-do {
-    let (globals, rest) = try GlobalOptions.parse(arguments)
+// ocirun: the runtime binary engines call for every container. The hot commands (create, start,
+// state, kill, delete, run, exec, pause, resume) run here, parsed by the fast path; everything
+// else (help, usage errors, the other commands) is `ocirun-cli`, beside this file, exec'd with
+// the same arguments. This binary links no command-line library and no cryptography: a smaller
+// program faults in fewer pages on every start (docs/design.md, "Two executables").
+var verb: String?
+if let (globals, rest) = try? GlobalOptions.parse(Array(CommandLine.arguments.dropFirst())) {
     globalOptions = globals
     if let body = FastPath.command(rest) { body() }
-    var command = try OCIRun.parseAsRoot(rest)
-    try command.run()
-} catch {
-    // --help and --version exit 0 with their text; every other error exits 1 (runc's code,
-    // not ArgumentParser's 64), and reaches the --log file like any other error.
-    if OCIRun.exitCode(for: error).isSuccess { OCIRun.exit(withError: error) }
-    reportUsageError(OCIRun.fullMessage(for: error))
+    verb = rest.first
 }
+Companion.exec(CommandLine.arguments, verb: verb)

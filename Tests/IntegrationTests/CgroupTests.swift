@@ -34,6 +34,29 @@ extension Integration {
             #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
         }
 
+        /// The init and exec'd processes join the cgroup by themselves (v1 `tasks` files, clone3
+        /// into the cgroup2 group), not by pid: each must end up in the container's group of
+        /// every hierarchy, the cgroup2 one included.
+        @Test("the init and an exec'd process are in the container's group of every hierarchy")
+        func membership() throws {
+            let sb = try Sandbox(writeConfig: false)
+            sb.set(["process", "args"], ["/bin/sleep", "100"])
+            try sb.writeConfig()
+            let id = sb.newID()
+            try #require(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
+            for who in ["init", "exec"] {
+                let out = who == "init"
+                    ? try sb.ocirunCommand(["exec", id, "/bin/cat", "/proc/1/cgroup"])
+                    : try sb.ocirunCommand(["exec", id, "/bin/cat", "/proc/self/cgroup"])
+                #expect(out.status == 0, "\(who): \(out)")
+                let lines = out.stdout.split(separator: "\n").filter { !$0.isEmpty }
+                #expect(!lines.isEmpty, "\(who): \(out.stdout)")
+                #expect(lines.allSatisfy { $0.hasSuffix(":" + sb.cgroupsPath) }, "\(who): \(out.stdout)")
+            }
+            #expect(try sb.ocirunCommand(["delete", "--force", id]).status == 0)
+            #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
+        }
+
         /// podman --cgroupns=private: conmon calls `create` from its own cgroup. The namespace must
         /// be made after the init joined the container's cgroup, so that it is the root ("/") of
         /// every hierarchy, as under runc; made at clone time it was the caller's cgroup.

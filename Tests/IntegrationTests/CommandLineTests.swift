@@ -24,6 +24,23 @@ extension Integration {
             }
         }
 
+        /// `ocirun` runs the hot commands and hands the rest to `ocirun-cli` beside it.
+        @Test("without ocirun-cli beside it, ocirun still runs containers and names what a command lacks")
+        func withoutCompanion() throws {
+            let sb = try Sandbox()
+            let alone = sb.dir + "/alone"
+            try FileManager.default.createDirectory(atPath: alone, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: sb.ocirun, toPath: alone + "/ocirun")
+            let help = try Spawn.run([alone + "/ocirun", "--help"], scratch: sb.dir)
+            #expect(help.status == 1, "\(help)")
+            #expect(help.stderr.contains(alone + "/ocirun-cli") && help.stderr.contains("No such file"), "\(help)")
+            let list = try Spawn.run([alone + "/ocirun", "--root", sb.root, "list"], scratch: sb.dir)
+            #expect(list.status == 1 && list.stderr.contains("ocirun: list: "), "\(list)")
+            let run = try Spawn.run([alone + "/ocirun", "--root", sb.root, "run", "--bundle", sb.bundle, sb.newID()], scratch: sb.dir)
+            #expect(run.status == 0, "the hot commands need nothing else: \(run)")
+            #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
+        }
+
         @Test("--help and --version exit 0")
         func helpAndVersion() throws {
             let sb = try Sandbox(writeConfig: false)

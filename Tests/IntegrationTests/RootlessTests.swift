@@ -75,6 +75,10 @@ extension Integration {
                 ocirun = sb.dir + "/ocirun"
                 try fm.copyItem(atPath: sb.ocirun, toPath: ocirun)
                 chmod(ocirun, 0o755)
+                // ocirun-cli beside it: `spec` and every other non-hot command.
+                let cli = URL(fileURLWithPath: sb.ocirun).deletingLastPathComponent().appendingPathComponent("ocirun-cli").path
+                try fm.copyItem(atPath: cli, toPath: sb.dir + "/ocirun-cli")
+                chmod(sb.dir + "/ocirun-cli", 0o755)
                 // The user must reach the rootfs; mount points it cannot make (root owns it).
                 for d in [sb.dir, sb.bundle, sb.rootfs] { chmod(d, 0o755) }
                 for d in ["proc", "dev", "sys", "mnt"] {

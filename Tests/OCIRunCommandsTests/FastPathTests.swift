@@ -1,6 +1,7 @@
 import ArgumentParser
 import Testing
 @testable import OCIRunCommands
+@testable import RuntimeVerbs
 
 /// The fast path (FastPath.swift) must read every command line it accepts exactly as the
 /// ArgumentParser definitions read it, and accept the command lines engines send.

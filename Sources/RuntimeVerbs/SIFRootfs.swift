@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import LinuxSystem
+import OCIRuntime
+import OCISpec
+import SIFFormat
+import SIFMount
+
+/// How an image under a signature policy is checked. The runtime binary holds no cryptography
+/// (docs/design.md, "Two executables"): it asks `ocirun-cli sif policy-check`; `ocirun-cli`
+/// itself sets its in-process verifier here.
+nonisolated(unsafe) public var sifPolicyVerifier: any SIFImageVerifier = CompanionPolicyVerifier()
+
+/// The runtime's hook for bundles naming a SIF image (annotation `org.ocirun.sif.image`).
+struct SIFRootfsProvider: RootfsProvider {
+    func prepareRootfs(spec: Spec, bundle: String, rootfs: String, stateDir: String) throws -> [String] {
+        guard let annotations = spec.annotations, annotations[SIFAnnotationRootfs.imageAnnotation] != nil else { return [] }
+        return try SIFAnnotationRootfs.mount(annotations: annotations, readonly: spec.root?.readonly ?? false,
+                                             rootfs: rootfs, stateDir: stateDir, verifier: sifPolicyVerifier)
+    }
+}
+
+/// Registers the SIF rootfs provider with the runtime (called before create/run).
+public func registerSIFRootfsProvider() {
+    if !RootfsProviders.registered.contains(where: { $0 is SIFRootfsProvider }) {
+        RootfsProviders.registered.append(SIFRootfsProvider())
+    }
+}
+
+/// Checks an image by running `ocirun-cli sif policy-check` on it; its message (stderr) becomes
+/// the error.
+struct CompanionPolicyVerifier: SIFImageVerifier {
+    func verify(image: String, path: String, policy: SIFPolicy) throws {
+        // `/proc/self/fd/N` is ours: the child reads the same open file through our pid.
+        let own = path.hasPrefix("/proc/self/") ? "/proc/\(getpid())/" + path.dropFirst("/proc/self/".count) : path
+        let tool = try Companion.path()
+        var args = [tool, "sif", "policy-check", "--policy", policy.path, "--image", image]
+        for k in policy.keys { args += ["--key", k] }
+        if policy.legacy { args.append("--legacy") }
+        args.append(own)
+        let (status, output) = try Companion.run(args)
+        guard status != 0 else { return }
+        var message = String(decoding: output, as: UTF8.self).trimmingCharacters(in: "\n ")
+        if message.hasPrefix("ocirun: ") { message.removeFirst("ocirun: ".count) }
+        if message.isEmpty { message = "SIF image \(image): policy check by \(tool) failed (status \(status))" }
+        throw SIFError(.verificationFailed, message)
+    }
+}
+
+/// `ocirun-cli`: every command but the hot ones, beside the runtime binary.
+public enum Companion {
+    public static let name = "ocirun-cli"
+
+    /// Its path: the directory of this executable, then `name`.
+    public static func path() throws -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { throw SystemError("readlink", "/proc/self/exe") }
+        let exe = String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let dir = exe.lastIndex(of: "/").map { String(exe[..<$0]) } ?? "."
+        return (dir.isEmpty ? "" : dir) + "/" + name
+    }
+
+    /// Replaces this process with `ocirun-cli` and the same arguments (argv[0] kept, so that
+    /// messages still name `ocirun`). Only returns on failure, after saying why (stderr and the
+    /// --log file), naming `verb` (the command, when the global flags could be read).
+    public static func exec(_ argv: [String], verb: String?) -> Never {
+        let tool: String
+        do { tool = try path() } catch {
+            fail("\(error)")
+        }
+        _ = withCStrings(argv) { execv(tool, $0) }
+        fail("\(verb ?? "this command"): \(tool) is needed for it: \(String(cString: strerror(errno)))")
+    }
+
+    private static func fail(_ message: String) -> Never {
+        globalOptions.logger.error(message)
+        try? FileDescriptor.write(2, "ocirun: " + message + "\n")
+        exit(1)
+    }
+
+    /// Runs `args` (args[0] is the program), its stdout and stderr captured; returns the exit
+    /// status (128+N when killed by signal N) and the output.
+    static func run(_ args: [String]) throws -> (Int32, [UInt8]) {
+        var fds: [Int32] = [0, 0]
+        try retrying("pipe2") { ocirun_pipe2(&fds, O_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        var pid: pid_t = 0
+        let rc = withCStrings(args) { argv in
+            withCStrings(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]) { envp in posix_spawn(&pid, args[0], &actions, nil, argv, envp) }
+        }
+        Glibc.close(fds[1])
+        let reader = FileDescriptor(fds[0])
+        defer { Glibc.close(fds[0]) }
+        guard rc == 0 else { throw SystemError("exec", args[0], errno: rc) }
+        let output = (try? reader.readAll()) ?? []
+        let status = try waitForChild(pid)
+        return (WaitStatus.shellStatus(status), output)
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s.removeFirst() }
+        while let l = s.last, set.contains(l) { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JSON
+import LinuxSystem
+import OCIRuntime
+import OCISpec
+
+/// The values of `create` and `run`'s flags, whichever parser read them.
+public struct CreateValues: Equatable {
+    public var bundle = "."
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var preserveFds = 0
+    public var noPivot = false
+    public var noNewKeyring = false
+
+    public init(bundle: String = ".", pidFile: String? = nil, consoleSocket: String? = nil, preserveFds: Int = 0,
+                noPivot: Bool = false, noNewKeyring: Bool = false) {
+        self.bundle = bundle
+        self.pidFile = pidFile
+        self.consoleSocket = consoleSocket
+        self.preserveFds = preserveFds
+        self.noPivot = noPivot
+        self.noNewKeyring = noNewKeyring
+    }
+
+    func options() -> CreateOptions {
+        registerSIFRootfsProvider()   // bundles naming a SIF image (org.ocirun.sif.image)
+        var o = CreateOptions(bundle: bundle, logger: globalOptions.logger)
+        o.pidFile = pidFile
+        o.consoleSocket = consoleSocket
+        o.preserveFds = max(0, preserveFds)
+        o.noPivot = noPivot
+        o.noNewKeyring = noNewKeyring
+        o.systemdCgroup = globalOptions.systemdCgroup
+        o.rootless = globalOptions.isRootless
+        return o
+    }
+}
+
+/// The bodies of the hot commands, shared by ArgumentParser's commands and FastPath.
+public enum Verbs {
+    public static func create(id: String, flags: CreateValues) -> Never {
+        runReportingErrors {
+            _ = try Container.create(id: id, options: flags.options(), store: try globalOptions.store())
+            return 0
+        }
+    }
+
+    public static func run(id: String, flags: CreateValues, detach: Bool) -> Never {
+        runReportingErrors {
+            try Container.run(id: id, options: flags.options(), detach: detach, store: try globalOptions.store())
+        }
+    }
+
+    public static func start(id: String) -> Never {
+        runReportingErrors {
+            try Container.start(id: id, store: try globalOptions.store(), logger: globalOptions.logger)
+            return 0
+        }
+    }
+
+    public static func state(id: String) -> Never {
+        runReportingErrors {
+            let c = try Container.load(id, store: try globalOptions.store())
+            try FileDescriptor.write(1, c.stateDocument().serialized(pretty: true) + "\n")
+            return 0
+        }
+    }
+
+    public static func kill(id: String, signal: String, all: Bool) -> Never {
+        runReportingErrors {
+            let sig = try Signals.parse(signal)
+            try Container.kill(id: id, signal: sig, all: all, store: try globalOptions.store())
+            return 0
+        }
+    }
+
+    public static func delete(id: String, force: Bool) -> Never {
+        runReportingErrors {
+            try Container.delete(id: id, force: force, store: try globalOptions.store(), logger: globalOptions.logger)
+            return 0
+        }
+    }
+
+    public static func setPaused(id: String, paused: Bool) -> Never {
+        runReportingErrors {
+            try Container.setPaused(id: id, paused: paused, store: try globalOptions.store())
+            return 0
+        }
+    }
+}
+
+/// The values of `exec`'s flags, whichever parser read them.
+public struct ExecValues: Equatable {
+    public var process: String?
+    public var detach = false
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var tty = false
+    public var cwd: String?
+    public var env: [String] = []
+    public var user: String?
+    public var cap: [String] = []
+    public var noNewPrivs = false
+    public var preserveFds = 0
+    public var additionalGids: [UInt32] = []
+    public var processLabel: String?
+    public var apparmor: String?
+    public var command: [String] = []
+
+    public init(process: String? = nil, detach: Bool = false, pidFile: String? = nil, consoleSocket: String? = nil, tty: Bool = false, cwd: String? = nil, env: [String] = [], user: String? = nil, cap: [String] = [], noNewPrivs: Bool = false, preserveFds: Int = 0, additionalGids: [UInt32] = [], processLabel: String? = nil, apparmor: String? = nil, command: [String] = []) {
+        self.process = process
+        self.detach = detach
+        self.pidFile = pidFile
+        self.consoleSocket = consoleSocket
+        self.tty = tty
+        self.cwd = cwd
+        self.env = env
+        self.user = user
+        self.cap = cap
+        self.noNewPrivs = noNewPrivs
+        self.preserveFds = preserveFds
+        self.additionalGids = additionalGids
+        self.processLabel = processLabel
+        self.apparmor = apparmor
+        self.command = command
+    }
+}
+
+extension Verbs {
+    public static func exec(id: String, values v: ExecValues) -> Never {
+        runReportingErrors {
+            let store = try globalOptions.store()
+            var c = try Container.load(id, store: store)
+            c.keepSavedSpec()
+            let p: OCISpec.Process
+            if let path = v.process {
+                let bytes = try withContextLocal("read process file \(path)") {
+                    path == "-" ? try FileDescriptor(dup(0)).readAll() : try Files.read(Files.absolute(path))
+                }
+                p = try withContextLocal("parse process file \(path)") { try JSONDecoding.decodeMapped(OCISpec.Process.self, from: bytes) }
+            } else {
+                let args = v.command.first == "--" ? Array(v.command.dropFirst()) : v.command
+                p = try c.execProcess(args: args, env: v.env, cwd: v.cwd, user: v.user, tty: v.tty, addCaps: v.cap,
+                                      noNewPrivs: v.noNewPrivs, additionalGids: v.additionalGids)
+            }
+            var o = ExecOptions(process: p, logger: globalOptions.logger)
+            o.detach = v.detach
+            o.pidFile = v.pidFile
+            o.consoleSocket = v.consoleSocket
+            o.preserveFds = max(0, v.preserveFds)
+            return try Container.exec(c, options: o)
+        }
+    }
+}
+
