@@ -9,7 +9,12 @@ import PackageDescription
 /// use; each demangled `Set`/`Dictionary` type also needed a scan of every protocol conformance
 /// record in the static binary. That was about a quarter of a `state` command's instructions
 /// (docs/performance.md).
-let hot: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])]
+let hot: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
+                                          "-Xfrontend", "-disable-implicit-string-processing-module-import"])]
+/// The same for the targets outside the runtime binary, which may use the stdlib's string
+/// algorithms (`firstRange(of:)`, `contains` of a substring) from _StringProcessing. In the
+/// runtime binary that module and _RegexParser were 0.8 MB of text and 0.14 MB of data.
+let tools: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"])]
 
 let package = Package(
     name: "ocirun",
@@ -67,15 +72,15 @@ let package = Package(
         .target(name: "OCIRunCommands", dependencies: [
             "RuntimeVerbs", "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "SIFBundle", "SIFMount",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: hot),
-        .executableTarget(name: "ocirun-cli", dependencies: ["OCIRunCommands", "RuntimeVerbs"], swiftSettings: hot),
+        ], swiftSettings: tools),
+        .executableTarget(name: "ocirun-cli", dependencies: ["OCIRunCommands", "RuntimeVerbs"], swiftSettings: tools),
 
         // CDI spec parsing and container edits (used by OCIRuntime's create), and the HPC hooks.
         .target(name: "CDI", dependencies: ["OCISpec", "JSON", "LinuxSystem"], swiftSettings: hot),
-        .target(name: "Hooks", dependencies: ["CDI", "OCISpec", "JSON", "LinuxSystem", "CLinux", "OCIRuntime"], swiftSettings: hot),
+        .target(name: "Hooks", dependencies: ["CDI", "OCISpec", "JSON", "LinuxSystem", "CLinux", "OCIRuntime"], swiftSettings: tools),
         .executableTarget(name: "ocirun-hooks", dependencies: [
             "Hooks", "CDI", "JSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: hot),
+        ], swiftSettings: tools),
 
         .testTarget(name: "OCISpecTests", dependencies: ["OCISpec", "JSON"]),
         .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "OCISpec", "LinuxSystem"]),

@@ -47,7 +47,7 @@ extension JSONValue {
         if message.isEmpty { message = "parse error" }
         if lines.count > 1 {
             let context = String(lines[1]).trimmingSpaces()
-            if !context.isEmpty && !context.contains("(right here)") {
+            if !context.isEmpty && !context.utf8.containsSequence("(right here)".utf8) {
                 message += " near '\(context)'"
             }
         }
@@ -140,5 +140,20 @@ extension String {
         guard let start = scalars.firstIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" }) else { return "" }
         let end = scalars.lastIndex(where: { $0 != " " && $0 != "\t" && $0 != "\r" })!
         return String(scalars[start...end])
+    }
+}
+
+extension Sequence where Element: Equatable {
+    /// Whether `needle` occurs in this sequence as a run of consecutive elements (the stdlib's
+    /// `contains(_:)` for collections lives in _StringProcessing, which the runtime does not link).
+    package func containsSequence<C: Collection>(_ needle: C) -> Bool where C.Element == Element {
+        let hay = Array(self)
+        let n = Array(needle)
+        if n.isEmpty { return true }
+        guard hay.count >= n.count else { return false }
+        for i in 0...(hay.count - n.count) where hay[i] == n[0] {
+            if hay[i..<(i + n.count)].elementsEqual(n) { return true }
+        }
+        return false
     }
 }

@@ -123,7 +123,7 @@ public enum SIFMounter {
             if umount2(m, 0) == 0 || errno == EINVAL || errno == ENOENT { continue }
             if errno == EPERM && record.method == SIFMounter.Method.squashfuse.rawValue {
                 let helper = findProgram("fusermount3") ?? findProgram("fusermount")
-                if let helper, let (status, err) = try? runHelper([helper, "-u", m]), status == 0 || err.contains("not found in") { continue }
+                if let helper, let (status, err) = try? runHelper([helper, "-u", m]), status == 0 || err.utf8.containsSequence("not found in".utf8) { continue }
                 problems.append("unmount \(m) (fusermount -u failed)")
                 continue
             }

@@ -70,7 +70,7 @@ public struct SIFRootfsSource: Sendable {
             throw SIFError(.invalidFormat, "\(path): OCI manifest has no config or layers")
         }
         let config = try json(image, try blob(image, digest: configDigest, path: path), path: path)
-        let squash = layers.filter { ($0["mediaType"]?.stringValue ?? "").contains("squashfs") }
+        let squash = layers.filter { ($0["mediaType"]?.stringValue ?? "").utf8.containsSequence("squashfs".utf8) }
         guard squash.count == 1, let digest = squash[0]["digest"]?.stringValue else {
             throw SIFError(.unsupported, "\(path): OCI-SIF must have exactly one squashfs layer (it has \(squash.count) of \(layers.count) layers)")
         }
