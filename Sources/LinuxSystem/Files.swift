@@ -22,7 +22,13 @@ public enum Files {
         if n < 0 { throw SystemError("write", path) }
     }
 
-    /// Writes `bytes` to `path` atomically: a temp file beside it, fsync, rename.
+    /// Writes a new file (it must not exist), for files nobody reads before the writer says so.
+    public static func createNew(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        try fd.writeAll(bytes)
+    }
+
+    /// Writes `bytes` to `path` atomically: a temp file beside it, then rename.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
         let tmp = path + ".tmp"
         let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)

@@ -27,7 +27,9 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Retries `body` while it fails with EINTR; throws a `SystemError` on any other failure.
-@inline(__always)
+/// Inlinable, so that each caller gets a version for its integer type (generic code across
+/// modules costs runtime metadata lookups on every first call).
+@inlinable
 @discardableResult
 public func retrying<T: BinaryInteger>(_ syscall: String, _ path: String? = nil, _ body: () -> T) throws -> T {
     while true {

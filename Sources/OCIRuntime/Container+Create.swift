@@ -87,7 +87,9 @@ extension Container {
             }
         }
         do {
-            try Files.writeAtomically(stateDir + "/config.json", configBytes)
+            // A new directory, and no command reads the config before state.json exists: no
+            // temp file and rename needed.
+            try Files.createNew(stateDir + "/config.json", configBytes)
             // A root file system mounted on the host (a SIF image): before anything else is set up.
             hostMounts = try RootfsProviders.prepare(spec: spec, bundle: bundle, rootfs: plan.rootfs, stateDir: stateDir)
             if mkfifo(stateDir + "/exec.fifo", 0o622) != 0 { throw SystemError("mkfifo", stateDir + "/exec.fifo") }

@@ -80,31 +80,32 @@ public enum FastPath {
     }
 }
 
-/// Flags of one command: every spelling mapped to the flag's key.
+/// Flags of one command: every spelling with the flag's key. Arrays searched in order, not
+/// dictionaries: a handful of names, and no hashing or generic metadata on every start.
 struct FlagTable {
-    var valued: [String: String] = [:]
-    var boolean: [String: String] = [:]
+    var valued: [(spelling: String, key: String)] = []
+    var boolean: [(spelling: String, key: String)] = []
 
     mutating func merge(_ other: FlagTable) {
-        valued.merge(other.valued) { a, _ in a }
-        boolean.merge(other.boolean) { a, _ in a }
+        for f in other.valued where !valued.contains(where: { $0.spelling == f.spelling }) { valued.append(f) }
+        for f in other.boolean where !boolean.contains(where: { $0.spelling == f.spelling }) { boolean.append(f) }
     }
 
     static let create = FlagTable(
-        valued: ["-b": "bundle", "--bundle": "bundle", "--pid-file": "pid-file",
-                 "--console-socket": "console-socket", "--preserve-fds": "preserve-fds"],
-        boolean: ["--no-pivot": "no-pivot", "--no-new-keyring": "no-new-keyring"])
-    static let runOnly = FlagTable(boolean: ["-d": "detach", "--detach": "detach", "--keep": "keep"])
-    static let kill = FlagTable(boolean: ["-a": "all", "--all": "all"])
-    static let delete = FlagTable(boolean: ["-f": "force", "--force": "force"])
+        valued: [("-b", "bundle"), ("--bundle", "bundle"), ("--pid-file", "pid-file"),
+                 ("--console-socket", "console-socket"), ("--preserve-fds", "preserve-fds")],
+        boolean: [("--no-pivot", "no-pivot"), ("--no-new-keyring", "no-new-keyring")])
+    static let runOnly = FlagTable(boolean: [("-d", "detach"), ("--detach", "detach"), ("--keep", "keep")])
+    static let kill = FlagTable(boolean: [("-a", "all"), ("--all", "all")])
+    static let delete = FlagTable(boolean: [("-f", "force"), ("--force", "force")])
     static let exec = FlagTable(
-        valued: ["-p": "process", "--process": "process", "--pid-file": "pid-file",
-                 "--console-socket": "console-socket", "--cwd": "cwd", "-e": "env", "--env": "env",
-                 "-u": "user", "--user": "user", "-c": "cap", "--cap": "cap",
-                 "--preserve-fds": "preserve-fds", "-g": "additional-gids", "--additional-gids": "additional-gids",
-                 "--process-label": "process-label", "--apparmor": "apparmor"],
-        boolean: ["-d": "detach", "--detach": "detach", "-t": "tty", "--tty": "tty",
-                  "--no-new-privs": "no-new-privs"])
+        valued: [("-p", "process"), ("--process", "process"), ("--pid-file", "pid-file"),
+                 ("--console-socket", "console-socket"), ("--cwd", "cwd"), ("-e", "env"), ("--env", "env"),
+                 ("-u", "user"), ("--user", "user"), ("-c", "cap"), ("--cap", "cap"),
+                 ("--preserve-fds", "preserve-fds"), ("-g", "additional-gids"), ("--additional-gids", "additional-gids"),
+                 ("--process-label", "process-label"), ("--apparmor", "apparmor")],
+        boolean: [("-d", "detach"), ("--detach", "detach"), ("-t", "tty"), ("--tty", "tty"),
+                  ("--no-new-privs", "no-new-privs")])
 
     /// Splits `args` into flags and positionals. With `passthroughAfter: n`, everything after
     /// the n-th positional is the passthrough tail (exec's command), taken as is.
@@ -130,7 +131,7 @@ struct FlagTable {
                     name = String(a[..<eq])
                     inline = String(a[a.index(after: eq)...])
                 }
-                if let key = valued[name] {
+                if let key = valued.first(where: { $0.spelling == name })?.key {
                     let value: String
                     if let inline {
                         value = inline
@@ -139,9 +140,9 @@ struct FlagTable {
                         i += 1
                         value = args[i]
                     }
-                    out.values[key, default: []].append(value)
-                } else if let key = boolean[name], inline == nil {
-                    out.flags.insert(key)
+                    out.values.append((key, value))
+                } else if let key = boolean.first(where: { $0.spelling == name })?.key, inline == nil {
+                    if !out.flags.contains(key) { out.flags.append(key) }
                 } else {
                     return nil   // --help, -h, unknown or bundled flags: ArgumentParser decides.
                 }
@@ -156,15 +157,16 @@ struct FlagTable {
 }
 
 struct ParsedFlags {
-    var values: [String: [String]] = [:]
-    var flags: Set<String> = []
+    /// Valued flags in command-line order.
+    var values: [(key: String, value: String)] = []
+    var flags: [String] = []
     var positionals: [String] = []
     var passthrough: [String] = []
 
     func has(_ key: String) -> Bool { flags.contains(key) }
     /// The last value given (ArgumentParser keeps the last of a repeated single-value option).
-    func last(_ key: String) -> String? { values[key]?.last }
-    func all(_ key: String) -> [String] { values[key] ?? [] }
+    func last(_ key: String) -> String? { values.last(where: { $0.key == key })?.value }
+    func all(_ key: String) -> [String] { values.filter { $0.key == key }.map(\.value) }
 }
 
 extension CreateValues {

@@ -17,8 +17,10 @@ public struct GlobalOptions: Sendable {
 
     public init() {}
 
-    static let valued: Set<String> = ["--root", "--log", "--log-format", "--rootless", "--criu"]
-    static let boolean: Set<String> = ["--debug", "--systemd-cgroup"]
+    // Plain arrays, not Sets: a Set<String> costs generic metadata and a seeded hash on every
+    // start, for five names.
+    static let valued = ["--root", "--log", "--log-format", "--rootless", "--criu"]
+    static let boolean = ["--debug", "--systemd-cgroup"]
 
     /// Takes the global flags off the front of `args` (the arguments after the program name)
     /// and returns the rest. Errors name the flag.
