@@ -60,6 +60,18 @@ pid_t ocirun_clone_into_cgroup(unsigned long flags, int cgroupfd) {
     return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
+struct ocirun_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+int ocirun_mount_setattr_recursive(int fd, uint64_t attrs) {
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+    struct ocirun_mount_attr a;
+    memset(&a, 0, sizeof a);
+    a.attr_set = attrs;
+    return (int)syscall(SYS_mount_setattr, fd, "", 0x1000 /* AT_EMPTY_PATH */ | 0x8000 /* AT_RECURSIVE */, &a, sizeof a);
+}
+
 int ocirun_unshare(int flags) { return unshare(flags); }
 int ocirun_setns(int fd, int nstype) { return setns(fd, nstype); }
 int ocirun_pivot_root(const char *n, const char *o) { return (int)syscall(SYS_pivot_root, n, o); }

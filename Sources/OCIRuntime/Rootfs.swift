@@ -43,8 +43,11 @@ enum Rootfs {
         if !devBound {
             try withContext("create devices") { try createDevices(root: root, devices: spec.linux?.devices ?? [], userns: plan.namespaces.has(.user)) }
         } else {
+            var parents = DeviceParents(root: root)
             for d in spec.linux?.devices ?? [] {
-                try withContext("create device \(d.path)") { try createDevice(root: root, d, userns: plan.namespaces.has(.user), strict: true) }
+                try withContext("create device \(d.path)") {
+                    try createDevice(root: root, d, userns: plan.namespaces.has(.user), strict: true, parents: &parents)
+                }
             }
         }
     }
@@ -139,25 +142,36 @@ enum Rootfs {
             return
         }
         try mount("tmpfs", target.procPath, "tmpfs", base, "mode=755", what: "tmpfs on \(dest)")
+        // The tmpfs was just mounted by us and nothing else runs in this mount namespace: names
+        // in it are plain directories we make, resolved with O_NOFOLLOW from its root.
+        let dir = try root.open(dest, O_DIRECTORY | O_RDONLY)
+        // One mount_setattr for the tmpfs and every bind below it, instead of a remount each.
+        var attrs: UInt64 = ro ? 0x1 : 0
+        if base & UInt(MS_NOSUID) != 0 { attrs |= 0x2 }
+        if base & UInt(MS_NODEV) != 0 { attrs |= 0x4 }
+        if base & UInt(MS_NOEXEC) != 0 { attrs |= 0x8 }
+        let setattr = ocirun_mount_setattr_recursive(dir.rawValue, 0) == 0   // probe: sets nothing
         for h in layout.v1 + (layout.unified.map { [CgroupLayout.Hierarchy(mountPoint: $0, controllers: ["unified"])] } ?? []) {
             let name = String(h.mountPoint.split(separator: "/").last ?? "")
-            guard !name.isEmpty else { continue }
+            guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { continue }
             let key = h.controllers == ["unified"] ? "unified" : h.controllers.joined(separator: ",")
             let source = cgroup?.paths[key] ?? h.mountPoint
             guard Files.isDirectory(source) else { continue }
-            let sub = try root.makeMountTarget(dest + "/" + name, file: false)
+            if mkdirat(dir.rawValue, name, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", dest + "/" + name) }
+            let sub = try FileDescriptor.openat(dir, name, ocirun_O_PATH | O_DIRECTORY | O_NOFOLLOW)
             try mount(source, sub.procPath, nil, UInt(MS_BIND) | UInt(MS_REC), nil, what: source)
-            let mounted = try root.open(dest + "/" + name, ocirun_O_PATH)
-            try remount(mounted.procPath, flags: base | (ro ? UInt(MS_RDONLY) : 0), what: dest + "/" + name)
+            if !setattr {
+                let mounted = try FileDescriptor.openat(dir, name, ocirun_O_PATH | O_DIRECTORY | O_NOFOLLOW)
+                try remount(mounted.procPath, flags: base | (ro ? UInt(MS_RDONLY) : 0), what: dest + "/" + name)
+            }
             // Co-mounted controllers get their symlinks (cpu -> cpu,cpuacct).
             if name.contains(",") {
-                for c in name.split(separator: ",") {
-                    let dir = try root.open(dest, ocirun_O_PATH | O_DIRECTORY)
-                    _ = symlinkat(name, dir.rawValue, String(c))
-                }
+                for c in name.split(separator: ",") { _ = symlinkat(name, dir.rawValue, String(c)) }
             }
         }
-        if ro {
+        if setattr {
+            if ocirun_mount_setattr_recursive(dir.rawValue, attrs) != 0 { throw SystemError("mount_setattr", dest) }
+        } else if ro {
             let mounted = try root.open(dest, ocirun_O_PATH)
             try remount(mounted.procPath, flags: base | UInt(MS_RDONLY), what: dest)
         }
@@ -174,11 +188,17 @@ enum Rootfs {
 
     static func createDevices(root: SafeRoot, devices: [LinuxDevice], userns: Bool) throws {
         let dev = try root.makeDirectories("/dev")
+        // mknod gets the exact permission bits (no chmod after it); restored below.
+        let umaskBefore = umask(0)
+        defer { umask(umaskBefore) }
+        var parents = DeviceParents(root: root)
         for d in defaultDevices where !devices.contains(where: { $0.path == d.path }) {
-            try createDevice(root: root, d, userns: userns)
+            try createDevice(root: root, d, userns: userns, parents: &parents)
         }
         for d in devices {
-            try withContext("linux.devices \(d.path)") { try createDevice(root: root, d, userns: userns, strict: true) }
+            try withContext("linux.devices \(d.path)") {
+                try createDevice(root: root, d, userns: userns, strict: true, parents: &parents)
+            }
         }
         let links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
                      ("/proc/self/fd/2", "stderr")]
@@ -194,11 +214,11 @@ enum Rootfs {
     }
 
     /// mknod inside the rootfs; in a user namespace (no mknod) the host's node is bind-mounted.
-    static func createDevice(root: SafeRoot, _ d: LinuxDevice, userns: Bool, strict: Bool = false) throws {
+    static func createDevice(root: SafeRoot, _ d: LinuxDevice, userns: Bool, strict: Bool = false,
+                             parents: inout DeviceParents) throws {
         let path = Files.clean(d.path)
         let (parentPath, name) = Files.splitParent(path)
-        _ = try root.makeDirectories(parentPath)
-        let parent = try root.open(parentPath, O_DIRECTORY | O_RDONLY)
+        let parent = try parents.directory(parentPath)
         let kind: mode_t
         switch d.type {
         case "b": kind = S_IFBLK
@@ -224,13 +244,36 @@ enum Rootfs {
             try mount(path, target.procPath, nil, UInt(MS_BIND), nil, what: path)
             return
         }
-        _ = unlinkat(parent.rawValue, name, 0)
         let dev = ocirun_makedev(UInt32(truncatingIfNeeded: d.major ?? 0), UInt32(truncatingIfNeeded: d.minor ?? 0))
-        if mknodat(parent.rawValue, name, mode, dev_t(dev)) != 0 { throw SystemError("mknod", path) }
-        // mknod applies the umask: set the mode explicitly, then the owner.
-        let node = try root.open(path, ocirun_O_PATH)
-        if chmod(node.procPath, mode & 0o7777) != 0 { throw SystemError("chmod", path) }
-        if chown(node.procPath, d.uid ?? 0, d.gid ?? 0) != 0 { throw SystemError("chown", path) }
+        if mknodat(parent.rawValue, name, mode, dev_t(dev)) != 0 {
+            // Something is there already (the image's own node): replace it.
+            guard errno == EEXIST else { throw SystemError("mknod", path) }
+            _ = unlinkat(parent.rawValue, name, 0)
+            if mknodat(parent.rawValue, name, mode, dev_t(dev)) != 0 { throw SystemError("mknod", path) }
+        }
+        // The umask is 0 here (createDevices): only set-id and sticky bits need a chmod.
+        if mode & 0o7000 != 0 {
+            let node = try FileDescriptor.openat(parent, name, ocirun_O_PATH | O_NOFOLLOW)
+            if chmod(node.procPath, mode & 0o7777) != 0 { throw SystemError("chmod", path) }
+        }
+        // AT_SYMLINK_NOFOLLOW: the owner of this very node, never of what a name points to.
+        if fchownat(parent.rawValue, name, d.uid ?? 0, d.gid ?? 0, AT_SYMLINK_NOFOLLOW) != 0 { throw SystemError("chown", path) }
+    }
+
+    /// Open directories of device nodes, made and resolved inside the root once each.
+    struct DeviceParents {
+        let root: SafeRoot
+        var open: [(path: String, fd: FileDescriptor)] = []
+
+        init(root: SafeRoot) { self.root = root }
+
+        mutating func directory(_ path: String) throws -> FileDescriptor {
+            if let hit = open.first(where: { $0.path == path }) { return hit.fd }
+            _ = try root.makeDirectories(path)
+            let fd = try root.open(path, O_DIRECTORY | O_RDONLY)
+            open.append((path, fd))
+            return fd
+        }
     }
 
     /// pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot) and drop the old root.

@@ -36,6 +36,10 @@ pid_t ocirun_clone(unsigned long flags);
  * `cgroupfd` (no later cgroup.procs write, which takes the kernel's global threadgroup lock).
  * -1 with errno ENOSYS or E2BIG where the kernel has no clone3 or no CLONE_INTO_CGROUP. */
 pid_t ocirun_clone_into_cgroup(unsigned long flags, int cgroupfd);
+/* mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE) setting `attrs` (MOUNT_ATTR_RDONLY 0x1,
+ * NOSUID 0x2, NODEV 0x4, NOEXEC 0x8) on the mount at `fd` and every mount below it (Linux 5.12).
+ * -1 with errno ENOSYS where the kernel lacks it. */
+int ocirun_mount_setattr_recursive(int fd, uint64_t attrs);
 int ocirun_unshare(int flags);
 int ocirun_setns(int fd, int nstype);
 int ocirun_pivot_root(const char *new_root, const char *put_old);
