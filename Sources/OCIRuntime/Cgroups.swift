@@ -169,18 +169,22 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
     }
 
     private func makeCpusetDirectories(_ dir: String) throws {
-        var parent = ""
-        var current = ""
-        for comp in dir.split(separator: "/") {
-            parent = current
-            current += "/" + comp
-            if Files.isDirectory(current) { continue }
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", current) }
-            for f in ["cpuset.cpus", "cpuset.mems"] {
-                if let v = try? Files.readString(parent + "/" + f) {
-                    let t = v.trimmingWhitespace()
-                    try? Files.write(current + "/" + f, t.isEmpty ? "\n" : t)
-                }
+        // The leaf first (usually the only one missing), its parents only when they are missing.
+        if mkdir(dir, 0o755) != 0 {
+            if errno == EEXIST { return }
+            guard errno == ENOENT, let slash = dir.lastIndex(of: "/"), slash != dir.startIndex else {
+                throw SystemError("mkdir", dir)
+            }
+            try makeCpusetDirectories(String(dir[..<slash]))
+            if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", dir) }
+        }
+        // A new cpuset group starts with no CPUs or memory nodes: its parent's.
+        guard let slash = dir.lastIndex(of: "/") else { return }
+        let parent = String(dir[..<slash])
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            if let v = try? Files.readString(parent + "/" + f) {
+                let t = v.trimmingWhitespace()
+                try? Files.write(dir + "/" + f, t.isEmpty ? "\n" : t)
             }
         }
     }

@@ -154,12 +154,11 @@ extension Container {
         let status = try waitForChild(created.pid)
         forwardTarget = 0
         let code = WaitStatus.shellStatus(status)
-        let lock = try? store.lock(id)
+        // The container as create left it: nothing else rewrites its state (no reload). When
+        // another command deleted it meanwhile, its directory and lock are gone.
+        guard let lock = try? store.lock(id), Files.exists(store.directory(id) + "/state.json") else { return code }
         defer { _ = lock }
-        if var c = try? load(id, store: store) {
-            c.spec = created.container.spec
-            try c.destroy(runPoststop: true, logger: options.logger)
-        }
+        try created.container.destroy(runPoststop: true, logger: options.logger)
         return code
     }
 }

@@ -71,15 +71,30 @@ public func rfc3339Now() -> String {
 }
 
 public func rfc3339(seconds: Int, nanoseconds: Int) -> String {
-    var t = time_t(seconds)
-    var tmv = tm()
-    gmtime_r(&t, &tmv)
-    func pad(_ v: Int32, _ w: Int) -> String {
+    // The UTC calendar date computed here: glibc's gmtime_r loads the time zone file
+    // (/etc/localtime) on first use, which UTC does not need.
+    let (year, month, day) = civilDate(daysSinceEpoch: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+    let secondOfDay = seconds - (seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400) * 86_400
+    func pad(_ v: Int, _ w: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, w - s.count)) + s
     }
     let ns = String(nanoseconds)
     let frac = String(repeating: "0", count: 9 - ns.count) + ns
-    return "\(pad(tmv.tm_year + 1900, 4))-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T"
-        + "\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2)).\(frac)Z"
+    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
+        + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(frac)Z"
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+func civilDate(daysSinceEpoch z0: Int) -> (year: Int, month: Int, day: Int) {
+    let z = z0 + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let day = doy - (153 * mp + 2) / 5 + 1
+    let month = mp < 10 ? mp + 3 : mp - 9
+    return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
 }

@@ -260,3 +260,31 @@ struct StateStoreIDTests {
         #expect(error?.code == .invalidArgument)
     }
 }
+
+@Suite("RFC 3339 timestamps")
+struct RFC3339Tests {
+    /// `rfc3339` computes the UTC date itself (no time zone file): it must agree with glibc's
+    /// gmtime_r on every kind of day, leap days and years before 1970 included.
+    @Test("the date and time agree with gmtime_r")
+    func agreesWithGmtime() {
+        var samples: [Int] = [0, -1, 59, 86_399, 86_400, 951_782_400, 951_868_799, 4_107_542_400, -2_208_988_800,
+                              1_709_164_800, 1_798_675_200, 253_402_300_799]
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2000 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            samples.append(Int(x >> 30) % 8_000_000_000 - 3_000_000_000)
+        }
+        for s in samples {
+            var t = time_t(s)
+            var tmv = tm()
+            gmtime_r(&t, &tmv)
+            func pad(_ v: Int32, _ w: Int) -> String {
+                let d = String(v)
+                return String(repeating: "0", count: max(0, w - d.count)) + d
+            }
+            let want = "\(pad(tmv.tm_year + 1900, 4))-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T"
+                + "\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2)).000000042Z"
+            #expect(rfc3339(seconds: s, nanoseconds: 42) == want, "seconds \(s)")
+        }
+    }
+}
