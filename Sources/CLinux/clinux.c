@@ -60,6 +60,50 @@ pid_t ocirun_clone_into_cgroup(unsigned long flags, int cgroupfd) {
     return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
+pid_t ocirun_clone_vfork(unsigned long flags, int cgroupfd, void *stack, size_t stack_size,
+                         int (*fn)(void *), void *arg) {
+#if defined(__x86_64__)
+    struct ocirun_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = (uint64_t)flags | CLONE_VM | CLONE_VFORK | (cgroupfd >= 0 ? 0x200000000ULL : 0);
+    args.exit_signal = SIGCHLD;
+    args.stack = (uint64_t)(uintptr_t)stack;
+    args.stack_size = (uint64_t)stack_size;
+    args.cgroup = cgroupfd >= 0 ? (uint64_t)cgroupfd : 0;
+    register long rax __asm__("rax") = SYS_clone3;
+    register void *rdi __asm__("rdi") = &args;
+    register long rsi __asm__("rsi") = (long)sizeof args;
+    register void *r12 __asm__("r12") = (void *)fn;
+    register void *r13 __asm__("r13") = arg;
+    /* The child starts on the new stack (rsp = stack + stack_size, 16-byte aligned), calls
+     * fn(arg) and exits with its result; it never returns into this frame. */
+    __asm__ volatile(
+        "syscall\n\t"
+        "test %%rax, %%rax\n\t"
+        "jnz 1f\n\t"
+        "xor %%ebp, %%ebp\n\t"
+        "mov %%r13, %%rdi\n\t"
+        "call *%%r12\n\t"
+        "mov %%eax, %%edi\n\t"
+        "mov $231, %%eax\n\t" /* exit_group */
+        "syscall\n\t"
+        "hlt\n"
+        "1:\n\t"
+        : "+r"(rax)
+        : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13)
+        : "rcx", "r11", "rdx", "r8", "r9", "r10", "memory", "cc");
+    if (rax < 0) {
+        errno = (int)-rax;
+        return -1;
+    }
+    return (pid_t)rax;
+#else
+    (void)flags; (void)cgroupfd; (void)stack; (void)stack_size; (void)fn; (void)arg;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 struct ocirun_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 
 int ocirun_mount_setattr_recursive(int fd, uint64_t attrs) {

@@ -138,16 +138,24 @@ extension Container {
         // As root the process joins the container's cgroup by itself (CgroupJoin); otherwise,
         // or where its files cannot be opened, we write its pid (best effort: rootless).
         let join = geteuid() == 0 ? try? c.state.cgroup?.openJoin() : nil
-        let (pid, inUnified) = join?.clone(flags: 0) ?? (ocirun_clone(0), false)
-        if pid == 0 {
+        let childNsFds = nsFds.filter { $0.0 != .pid && $0.0 != .time && !(parentJoinedUser && $0.0 == .user) }
+        func child(waitForGo: Bool) -> Never {
             parentEnd.close()
             if relayPair[0] >= 0 { close(relayPair[0]) }
-            ExecProcess.run(process: process, rlimits: rlimits,
-                            nsFds: nsFds.filter { $0.0 != .pid && $0.0 != .time && !(parentJoinedUser && $0.0 == .user) },
-                            joinedUser: parentJoinedUser, cgroupJoin: join,
-                            channel: childEnd, consoleSocket: consoleFd, preserveFds: options.preserveFds,
-                            seccomp: seccomp, rootfs: c.state.rootfs)
+            ExecProcess.run(process: process, rlimits: rlimits, nsFds: childNsFds, joinedUser: parentJoinedUser,
+                            cgroupJoin: join, waitForGo: waitForGo, channel: childEnd, consoleSocket: consoleFd,
+                            preserveFds: options.preserveFds, seccomp: seccomp, rootfs: c.state.rootfs)
         }
+        // The usual case (root, the cgroup joined by the process itself, no user or time
+        // namespace to enter): the child shares our memory until it execs, as posix_spawn's does
+        // (ExecProcess.spawnSharingMemory). Otherwise a fork-like clone that waits for `go`.
+        var spawned: (pid: pid_t, inUnified: Bool)?
+        if let join, !childNsFds.contains(where: { $0.0 == .user }), !nsFds.contains(where: { $0.0 == .time }) {
+            spawned = ExecProcess.spawnSharingMemory(cgroupFd: join.unified?.fd ?? -1) { child(waitForGo: false) }
+        }
+        let sharedMemory = spawned != nil
+        let (pid, inUnified) = spawned ?? join?.clone(flags: 0) ?? (ocirun_clone(0), false)
+        if pid == 0 { child(waitForGo: true) }
         let cloneErrno = errno
         join?.close()
         childEnd.close()
@@ -162,7 +170,7 @@ extension Container {
                     try? Files.write(dir + "/cgroup.procs", "\(pid)")
                 }
             }
-            try parentEnd.send(.go(pid))
+            if !sharedMemory { try parentEnd.send(.go(pid)) }
             guard let (msg, _) = try parentEnd.receiveWithFd() else {
                 let status = (try? waitForChild(pid)).map(WaitStatus.shellStatus) ?? -1
                 throw RuntimeError(.failed, "exec process exited during set-up (status \(status))")
@@ -193,10 +201,12 @@ extension Container {
 /// The exec'd process, after fork: joins the namespaces, takes on the process's identity, execs.
 enum ExecProcess {
     static func run(process: Process, rlimits: [ProcessIdentity.Rlimit], nsFds: [(NamespaceKind, Int32)], joinedUser: Bool = false,
-                    cgroupJoin: CgroupJoin? = nil, channel: SyncChannel, consoleSocket: Int32?, preserveFds: Int,
-                    seccomp: SeccompProfile?, rootfs: String) -> Never {
+                    cgroupJoin: CgroupJoin? = nil, waitForGo: Bool = true, channel: SyncChannel, consoleSocket: Int32?,
+                    preserveFds: Int, seccomp: SeccompProfile?, rootfs: String) -> Never {
         do {
-            guard case .go? = try channel.receive() else { _exit(1) }
+            if waitForGo {
+                guard case .go? = try channel.receive() else { _exit(1) }
+            }
             try cgroupJoin?.joinSelf()
             // NOTE: not dumpable before entering: the container must not ptrace or read our memory.
             _ = ocirun_set_dumpable(0)
@@ -245,5 +255,33 @@ enum ExecProcess {
             try? channel.send(.error("\(error)"))
             _exit(1)
         }
+    }
+
+    /// The body of the child started by `spawnSharingMemory` (one at a time: ocirun is
+    /// single-threaded, and the parent waits until the child has exec'd or exited).
+    nonisolated(unsafe) private static var sharedMemoryBody: (() -> Never)?
+
+    /// Starts `body` in a child that shares this process's memory until it execs (clone3 with
+    /// CLONE_VM | CLONE_VFORK, in the cgroup2 directory `cgroupFd` when >= 0), on a stack of its
+    /// own; returns once the child has exec'd or exited. nil where that cannot be done (not
+    /// x86_64, no clone3): the caller forks instead.
+    ///
+    /// Why: a fork copies the runtime's page tables and the child faults its code in again
+    /// (about a tenth of an `exec`). Safe here because the parent does nothing until the
+    /// child is gone from its memory; the child only releases what it made itself, ends in
+    /// execve or _exit (no atexit handlers), and does not enter a user namespace (the kernel
+    /// refuses that to a task sharing its memory). Its fd table, signal handlers, credentials
+    /// and namespaces are its own.
+    static func spawnSharingMemory(cgroupFd: Int32, _ body: @escaping () -> Never) -> (pid: pid_t, inUnified: Bool)? {
+        let size = 512 * 1024
+        guard let stack = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0),
+              stack != MAP_FAILED else { return nil }
+        defer { munmap(stack, size) }
+        sharedMemoryBody = body
+        defer { sharedMemoryBody = nil }
+        let entry: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { _ in ExecProcess.sharedMemoryBody!() }
+        let pid = ocirun_clone_vfork(0, cgroupFd, stack, size, entry, nil)
+        if pid < 0 { return nil }
+        return (pid, cgroupFd >= 0)
     }
 }

@@ -40,6 +40,13 @@ pid_t ocirun_clone_into_cgroup(unsigned long flags, int cgroupfd);
  * NOSUID 0x2, NODEV 0x4, NOEXEC 0x8) on the mount at `fd` and every mount below it (Linux 5.12).
  * -1 with errno ENOSYS where the kernel lacks it. */
 int ocirun_mount_setattr_recursive(int fd, uint64_t attrs);
+/* posix_spawn-style clone3: CLONE_VM | CLONE_VFORK | `flags`, into the cgroup2 directory
+ * `cgroupfd` when it is >= 0 (CLONE_INTO_CGROUP). The child runs `fn(arg)` on `stack` (its top is
+ * stack + stack_size) in this process's memory; this call returns, with the child's pid, once
+ * the child has exec'd or exited. No page tables are copied and the child faults nothing in.
+ * x86_64 only: elsewhere -1 with errno ENOSYS (the caller forks instead). */
+pid_t ocirun_clone_vfork(unsigned long flags, int cgroupfd, void *stack, size_t stack_size,
+                         int (*fn)(void *), void *arg);
 int ocirun_unshare(int flags);
 int ocirun_setns(int fd, int nstype);
 int ocirun_pivot_root(const char *new_root, const char *put_old);
