@@ -9,8 +9,12 @@ import PackageDescription
 /// use; each demangled `Set`/`Dictionary` type also needed a scan of every protocol conformance
 /// record in the static binary. That was about a quarter of a `state` command's instructions
 /// (docs/performance.md).
+///
+/// `-function-sections`: each function in a section of its own, so that scripts/build.sh can
+/// have the linker put the ones the hot commands run side by side (bench/order.sh).
 let hot: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
-                                          "-Xfrontend", "-disable-implicit-string-processing-module-import"])]
+                                          "-Xfrontend", "-disable-implicit-string-processing-module-import",
+                                          "-Xfrontend", "-function-sections"])]
 /// The same for the targets outside the runtime binary, which may use the stdlib's string
 /// algorithms (`firstRange(of:)`, `contains` of a substring) from _StringProcessing. In the
 /// runtime binary that module and _RegexParser were 0.8 MB of text and 0.14 MB of data.
@@ -34,7 +38,7 @@ let package = Package(
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         // What Swift's Glibc module does not expose: clone, setns, pivot_root, openat2, prctl, ...
-        .target(name: "CLinux"),
+        .target(name: "CLinux", cSettings: [.unsafeFlags(["-ffunction-sections"])]),
 
         // Pure Swift: JSON over yajl, and the OCI runtime-spec model.
         .target(name: "JSON", dependencies: ["CYajl"], swiftSettings: hot),
