@@ -115,5 +115,52 @@ extension Integration {
             #expect(out.probe["cwd"] == "/new/work/dir")
             
         }
+
+        /// `exec` starts its process two ways: sharing the runtime's memory until it execs
+        /// (root, no user namespace to enter) or forked (here: a container with a user
+        /// namespace). Both must give the same process and the same errors.
+        @Test("exec: user, cwd, env, fds, exit status, cgroup and a missing program", arguments: [false, true])
+        func exec(userNamespace: Bool) throws {
+            let sb = try Sandbox(writeConfig: false)
+            sb.set(["process", "args"], ["/bin/sleep", "100"])
+            if userNamespace {
+                var namespaces = (sb.get(["linux", "namespaces"]) as? [[String: Any]]) ?? []
+                namespaces.append(["type": "user"])
+                sb.set(["linux", "namespaces"], namespaces)
+                sb.set(["linux", "uidMappings"], [["containerID": 0, "hostID": 0, "size": 65536]])
+                sb.set(["linux", "gidMappings"], [["containerID": 0, "hostID": 0, "size": 65536]])
+            }
+            try sb.writeConfig()
+            let id = sb.newID()
+            let started = try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, id])
+            try #require(started.status == 0, "\(started)")
+
+            let out = try sb.ocirunCommand(["exec", "-u", "1000:1000", "--cwd", "/home/user", "-e", "FOO=bar", id,
+                                            "/bin/probe", "cwd", "ids", "env", "fds", "ns", "cat=/proc/self/cgroup", "exit=3"])
+            #expect(out.status == 3, "\(out)")
+            let p = out.probe
+            #expect(p["cwd"] == "/home/user")
+            #expect(p["uid"] == "1000,1000,1000")
+            #expect(p["env:FOO"] == "bar")
+            #expect(p["fds"] == "0,1,2")
+            // The cgroup file's lines: "N:controllers:path", the first after the probe's key.
+            let cgroupLines = out.stdout.split(separator: "\n").map { line -> Substring in
+                line.hasPrefix("cat:") ? line[line.index(after: line.firstIndex(of: "=")!)...] : line
+            }.filter { $0.first?.isNumber == true && $0.contains(":/") }
+            #expect(!cgroupLines.isEmpty, "\(out.stdout)")
+            #expect(cgroupLines.allSatisfy { $0.hasSuffix(":" + sb.cgroupsPath) }, "\(out.stdout)")
+            // The container init's namespaces, read on the host.
+            let pid = try #require(try sb.state(id).json?["pid"] as? Int)
+            for kind in ["mnt", "pid", "net", "ipc", "uts", "user"] {
+                let initNs = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/\(kind)")
+                #expect(p["ns:" + kind] == initNs, "\(kind): \(p["ns:" + kind] ?? "nil") vs \(initNs)")
+            }
+
+            let missing = try sb.ocirunCommand(["exec", id, "/no/such/program"])
+            #expect(missing.status != 0, "\(missing)")
+            #expect(missing.stderr.contains("/no/such/program"), "\(missing)")
+            #expect(try sb.ocirunCommand(["delete", "--force", id]).status == 0)
+            #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
+        }
     }
 }
