@@ -66,6 +66,22 @@ struct Output: CustomStringConvertible {
 }
 
 enum Spawn {
+    /// Starts `args` with stdin, stdout and stderr on /dev/null and no other descriptor of the
+    /// test process; the caller waits for it (waitpid).
+    static func start(_ args: [String]) throws -> pid_t {
+        var fa = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fa)
+        defer { posix_spawn_file_actions_destroy(&fa) }
+        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        closeFrom(&fa, 3)
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, args[0], &fa, nil, argv, environ)
+        guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EIO, userInfo: ["command": args.joined(separator: " ")]) }
+        return pid
+    }
+
     /// Runs `args` with stdin from /dev/null and stdout/stderr to files in `scratch` (never pipes:
     /// a container init started by `create` holds its stdio open long after ocirun exits).
     /// `fds` opens extra descriptors in the child (fd → path, not close-on-exec); every other

@@ -4,6 +4,41 @@ import Testing
 extension Integration {
     @Suite("Lifecycle")
     struct Lifecycle {
+        /// The brief: killing ocirun at any point must leave state that `delete --force` can
+        /// clean. `create` is killed with SIGKILL at 20 points spread over its own duration
+        /// (before, during and after the clone and the cgroup's creation).
+        @Test("create killed at any point: delete --force leaves no cgroup, process or state")
+        func killedCreate() throws {
+            let sb = try Sandbox(writeConfig: false)
+            sb.set(["process", "args"], ["/bin/sleep", "1000"])
+            try sb.writeConfig()
+            // How long one whole create takes here.
+            let probeID = sb.newID()
+            let t0 = Date()
+            try #require(try sb.ocirunCommand(["create", "--bundle", sb.bundle, probeID]).status == 0)
+            let duration = Date().timeIntervalSince(t0)
+            #expect(try sb.ocirunCommand(["delete", "--force", probeID]).status == 0)
+            for i in 0..<20 {
+                let id = sb.newID()
+                let pid = try Spawn.start([sb.ocirun, "--root", sb.root, "create", "--bundle", sb.bundle, id])
+                usleep(useconds_t(duration * 1_000_000 * Double(i) / 20))
+                kill(pid, SIGKILL)
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let del = try sb.ocirunCommand(["delete", "--force", id])
+                #expect(del.status == 0, "delete --force after a kill at \(i)/20: \(del)")
+                #expect(sb.leftoverCgroups.isEmpty, "kill at \(i)/20: \(sb.leftoverCgroups)")
+                #expect(!FileManager.default.fileExists(atPath: sb.root + "/" + id), "kill at \(i)/20: state left")
+                // No init left behind: nothing runs with this container's cgroup or id.
+                let left = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+                let stray = left.compactMap(Int32.init).filter { pid in
+                    let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+                    return cmd.contains(id)
+                }
+                #expect(stray.isEmpty, "kill at \(i)/20: processes \(stray) left")
+            }
+        }
+
         @Test("create --pid-file → created → start → running → kill TERM → stopped → delete → gone")
         func lifecycle() throws {
             let sb = try Sandbox(writeConfig: false)
