@@ -40,6 +40,9 @@ enum Rootfs {
             }
             if Files.clean(m.destination) == "/dev" && MountOptions(m.options ?? []).isBind { devBound = true }
         }
+        // mknod gets the exact permission bits (no chmod after it); the umask comes back after.
+        let umaskBefore = umask(0)
+        defer { umask(umaskBefore) }
         if !devBound {
             try withContext("create devices") { try createDevices(root: root, devices: spec.linux?.devices ?? [], userns: plan.namespaces.has(.user)) }
         } else {
@@ -188,9 +191,6 @@ enum Rootfs {
 
     static func createDevices(root: SafeRoot, devices: [LinuxDevice], userns: Bool) throws {
         let dev = try root.makeDirectories("/dev")
-        // mknod gets the exact permission bits (no chmod after it); restored below.
-        let umaskBefore = umask(0)
-        defer { umask(umaskBefore) }
         var parents = DeviceParents(root: root)
         for d in defaultDevices where !devices.contains(where: { $0.path == d.path }) {
             try createDevice(root: root, d, userns: userns, parents: &parents)
@@ -251,7 +251,7 @@ enum Rootfs {
             _ = unlinkat(parent.rawValue, name, 0)
             if mknodat(parent.rawValue, name, mode, dev_t(dev)) != 0 { throw SystemError("mknod", path) }
         }
-        // The umask is 0 here (createDevices): only set-id and sticky bits need a chmod.
+        // The umask is 0 here (Rootfs.prepare): only set-id and sticky bits need a chmod.
         if mode & 0o7000 != 0 {
             let node = try FileDescriptor.openat(parent, name, ocirun_O_PATH | O_NOFOLLOW)
             if chmod(node.procPath, mode & 0o7777) != 0 { throw SystemError("chmod", path) }

@@ -162,5 +162,36 @@ extension Integration {
             #expect(try sb.ocirunCommand(["delete", "--force", id]).status == 0)
             #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
         }
+
+        /// Device nodes are made with the umask off (no chmod after mknod): their mode must be
+        /// the configured one whatever ocirun's umask, both in the /dev tmpfs ocirun mounts and
+        /// in a /dev bound from elsewhere (linux.devices only).
+        @Test("device nodes get the configured mode and owner, with or without ocirun's own /dev", arguments: [false, true])
+        func deviceModes(boundDev: Bool) throws {
+            let sb = try Sandbox(writeConfig: false)
+            if boundDev {
+                let devDir = sb.dir + "/devdir"
+                try FileManager.default.createDirectory(atPath: devDir, withIntermediateDirectories: true)
+                var mounts = (sb.get(["mounts"]) as? [[String: Any]]) ?? []
+                mounts.removeAll { ($0["destination"] as? String)?.hasPrefix("/dev") == true }
+                mounts.append(["destination": "/dev", "type": "bind", "source": devDir, "options": ["rbind", "rw"]])
+                sb.set(["mounts"], mounts)
+                sb.set(["linux", "maskedPaths"], [])   // they bind /dev/null, which this /dev lacks
+            }
+            sb.set(["linux", "devices"], [["path": "/dev/test-null", "type": "c", "major": 1, "minor": 3,
+                                           "fileMode": 0o666, "uid": 1000, "gid": 2000]])
+            sb.set(["process", "args"], ["/bin/probe", "stat=/dev/test-null"] + (boundDev ? [] : ["stat=/dev/null", "stat=/dev/zero"]))
+            try sb.writeConfig()
+            // A restrictive umask in the caller must not reach the nodes.
+            let out = try Spawn.run(["/bin/sh", "-c", "umask 077 && exec \"$0\" \"$@\"", sb.ocirun, "--root", sb.root,
+                                     "run", "--bundle", sb.bundle, sb.newID()], scratch: sb.dir)
+            try #require(out.status == 0, "\(out)")
+            let p = out.probe
+            #expect(p["stat:/dev/test-null"] == "char,0666,1000,2000,1,3,0", "\(out.stdout)")
+            if !boundDev {
+                #expect(p["stat:/dev/null"] == "char,0666,0,0,1,3,0", "\(out.stdout)")
+                #expect(p["stat:/dev/zero"] == "char,0666,0,0,1,5,0", "\(out.stdout)")
+            }
+        }
     }
 }
