@@ -73,8 +73,9 @@ public func rfc3339Now() -> String {
 public func rfc3339(seconds: Int, nanoseconds: Int) -> String {
     // The UTC calendar date computed here: glibc's gmtime_r loads the time zone file
     // (/etc/localtime) on first use, which UTC does not need.
-    let (year, month, day) = civilDate(daysSinceEpoch: seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
-    let secondOfDay = seconds - (seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400) * 86_400
+    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400   // rounded down
+    let (year, month, day) = civilDate(daysSinceEpoch: days)
+    let secondOfDay = seconds - days * 86_400
     func pad(_ v: Int, _ w: Int) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, w - s.count)) + s

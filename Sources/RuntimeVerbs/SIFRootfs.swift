@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CLinux
 import LinuxSystem
 import OCIRuntime
 import OCISpec
@@ -40,9 +39,9 @@ struct CompanionPolicyVerifier: SIFImageVerifier {
         for k in policy.keys { args += ["--key", k] }
         if policy.legacy { args.append("--legacy") }
         args.append(own)
-        let (status, output) = try Companion.run(args)
+        let (status, output) = try runHelper(args)
         guard status != 0 else { return }
-        var message = String(decoding: output, as: UTF8.self).trimmingCharacters(in: "\n ")
+        var message = output
         if message.hasPrefix("ocirun: ") { message.removeFirst("ocirun: ".count) }
         if message.isEmpty { message = "SIF image \(image): policy check by \(tool) failed (status \(status))" }
         throw SIFError(.verificationFailed, message)
@@ -79,37 +78,5 @@ public enum Companion {
         globalOptions.logger.error(message)
         try? FileDescriptor.write(2, "ocirun: " + message + "\n")
         exit(1)
-    }
-
-    /// Runs `args` (args[0] is the program), its stdout and stderr captured; returns the exit
-    /// status (128+N when killed by signal N) and the output.
-    static func run(_ args: [String]) throws -> (Int32, [UInt8]) {
-        var fds: [Int32] = [0, 0]
-        try retrying("pipe2") { ocirun_pipe2(&fds, O_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        var pid: pid_t = 0
-        let rc = withCStrings(args) { argv in
-            withCStrings(["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]) { envp in posix_spawn(&pid, args[0], &actions, nil, argv, envp) }
-        }
-        Glibc.close(fds[1])
-        let reader = FileDescriptor(fds[0])
-        defer { Glibc.close(fds[0]) }
-        guard rc == 0 else { throw SystemError("exec", args[0], errno: rc) }
-        let output = (try? reader.readAll()) ?? []
-        let status = try waitForChild(pid)
-        return (WaitStatus.shellStatus(status), output)
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
     }
 }

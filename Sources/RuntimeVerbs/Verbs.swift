@@ -110,7 +110,10 @@ public struct ExecValues: Equatable {
     public var apparmor: String?
     public var command: [String] = []
 
-    public init(process: String? = nil, detach: Bool = false, pidFile: String? = nil, consoleSocket: String? = nil, tty: Bool = false, cwd: String? = nil, env: [String] = [], user: String? = nil, cap: [String] = [], noNewPrivs: Bool = false, preserveFds: Int = 0, additionalGids: [UInt32] = [], processLabel: String? = nil, apparmor: String? = nil, command: [String] = []) {
+    public init(process: String? = nil, detach: Bool = false, pidFile: String? = nil, consoleSocket: String? = nil,
+                tty: Bool = false, cwd: String? = nil, env: [String] = [], user: String? = nil, cap: [String] = [],
+                noNewPrivs: Bool = false, preserveFds: Int = 0, additionalGids: [UInt32] = [],
+                processLabel: String? = nil, apparmor: String? = nil, command: [String] = []) {
         self.process = process
         self.detach = detach
         self.pidFile = pidFile

@@ -5,9 +5,10 @@ import Musl
 #endif
 import SIFFormat
 
-/// Runs a helper program (squashfuse, fusermount) found on PATH, waits for it, and returns its
-/// exit status; stdout goes to /dev/null, stderr is returned.
-func runHelper(_ args: [String]) throws -> (status: Int32, stderr: String) {
+/// Runs a helper program (squashfuse, fusermount, `ocirun-cli sif policy-check`) found on PATH or
+/// by path, waits for it, and returns its exit status; stdout goes to /dev/null, stderr is
+/// returned (its lines joined with "; ").
+package func runHelper(_ args: [String]) throws -> (status: Int32, stderr: String) {
     var errPipe: [Int32] = [0, 0]
     guard pipe(&errPipe) == 0 else { throw SIFError(.io, "pipe: \(errnoText())") }
     _ = fcntl(errPipe[0], F_SETFD, FD_CLOEXEC)
