@@ -44,9 +44,9 @@ struct Update: ParsableCommand {
             if let path = resources {
                 let bytes: [UInt8]
                 if path == "-" { bytes = try FileDescriptor(dup(0)).readAll() } else {
-                    bytes = try withContextLocal("read \(path)") { try Files.read(Files.absolute(path)) }
+                    bytes = try withContext("read \(path)") { try Files.read(Files.absolute(path)) }
                 }
-                r = try withContextLocal("parse resources") { try JSONDecoding.decodeMapped(LinuxResources.self, from: bytes) }
+                r = try withContext("parse resources") { try JSONDecoding.decodeMapped(LinuxResources.self, from: bytes) }
             }
             try UpdateFlags.merge(into: &r, memory: memory, reservation: memoryReservation, swap: memorySwap,
                                   kernel: kernelMemory, kernelTCP: kernelMemoryTCP)
@@ -75,7 +75,7 @@ struct Update: ParsableCommand {
             guard let cg = c.state.cgroup else {
                 throw RuntimeError(.unsupported, "container \"\(id)\" has no cgroup to update")
             }
-            try withContextLocal("update container \"\(id)\"") { try CgroupResources.update(r, cgroup: cg) }
+            try withContext("update container \"\(id)\"") { try CgroupResources.update(r, cgroup: cg) }
             return 0
         }
     }

@@ -61,18 +61,8 @@ extension Container {
     }
 
     /// `exec`: a new process in the container's namespaces and cgroup, with its own
-    /// capabilities, rlimits, user and seccomp. Returns the process's exit status (0 detached).
-    public static func exec(id: String, options: ExecOptions, store: StateStore) throws -> Int32 {
-        let c: Container
-        do {
-            let lock = try store.lock(id)
-            c = try load(id, store: store)
-            _ = lock
-        }
-        return try exec(c, options: options)
-    }
-
-    /// `exec` into a container the caller loaded just before (its state and config read once).
+    /// capabilities, rlimits, user and seccomp, in a container the caller loaded just before
+    /// (its state and config read once). Returns the process's exit status (0 detached).
     public static func exec(_ c: Container, options: ExecOptions) throws -> Int32 {
         let id = c.id
         guard c.status.canExec else {

@@ -32,7 +32,7 @@ public struct RuntimeError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs `body`, prefixing any error with `context`.
-@inline(__always)
-func withContext<T>(_ context: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+@inlinable
+public func withContext<T>(_ context: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch { throw RuntimeError.wrap(error, context()) }
 }

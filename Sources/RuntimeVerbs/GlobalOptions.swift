@@ -116,8 +116,3 @@ public func reportUsageError(_ message: String) -> Never {
     try? FileDescriptor.write(2, message.hasSuffix("\n") ? message : message + "\n")
     exit(1)
 }
-
-/// Runs `body`, prefixing an error with `context`.
-public func withContextLocal<T>(_ context: String, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch { throw RuntimeError.wrap(error, context) }
-}

@@ -140,10 +140,10 @@ extension Verbs {
             c.keepSavedSpec()
             let p: OCISpec.Process
             if let path = v.process {
-                let bytes = try withContextLocal("read process file \(path)") {
+                let bytes = try withContext("read process file \(path)") {
                     path == "-" ? try FileDescriptor(dup(0)).readAll() : try Files.read(Files.absolute(path))
                 }
-                p = try withContextLocal("parse process file \(path)") { try JSONDecoding.decodeMapped(OCISpec.Process.self, from: bytes) }
+                p = try withContext("parse process file \(path)") { try JSONDecoding.decodeMapped(OCISpec.Process.self, from: bytes) }
             } else {
                 let args = v.command.first == "--" ? Array(v.command.dropFirst()) : v.command
                 p = try c.execProcess(args: args, env: v.env, cwd: v.cwd, user: v.user, tty: v.tty, addCaps: v.cap,
