@@ -70,7 +70,10 @@ let package = Package(
             "OCIRuntime", "OCISpec", "JSON", "LinuxSystem", "CLinux", "SIFFormat", "SIFMount",
         ], swiftSettings: hot),
         // The runtime binary: RuntimeVerbs, and `ocirun-cli` exec'd for everything else.
-        .executableTarget(name: "ocirun", dependencies: ["RuntimeVerbs"], swiftSettings: hot),
+        // Linked by lld, which applies scripts/build.sh's function order (bench/hot-symbols.txt) to
+        // every input section: glibc's and the Swift runtime's as well as ours.
+        .executableTarget(name: "ocirun", dependencies: ["RuntimeVerbs"], swiftSettings: hot,
+                          linkerSettings: [.unsafeFlags(["-use-ld=lld"])]),
 
         // The whole command line: one ParsableCommand per verb (ArgumentParser), SIF signing.
         .target(name: "OCIRunCommands", dependencies: [

@@ -1,27 +1,49 @@
 #!/usr/bin/env bash
-# Regenerates bench/hot-functions.txt: the functions the runtime binary runs for the hot
-# commands, which scripts/build.sh has the linker (gold, --section-ordering-file) place together
-# at the start of the text segment. Each page fault on code maps a 64 KB window of the binary;
-# with the executed code side by side, a command touches fewer windows: fewer faults and a
-# smaller RSS (docs/performance.md, item 17).
+# Regenerates bench/hot-symbols.txt: the functions the runtime binary runs for the hot commands,
+# in the order scripts/build.sh has lld (--symbol-ordering-file) lay them out at the start of
+# the text segment. Each page fault on code maps a 64 KB window of the binary (the kernel's
+# fault-around); with the code a command runs side by side, it touches fewer windows: fewer
+# faults and a smaller RSS (docs/performance.md).
 #
-# How: perf samples (30 kHz, with call chains) of run, exec, state, create/start/kill/delete and
-# an error, on a busybox bundle; every function of the binary seen on a sampled stack, most
-# frequent first. Functions in the stdlib's one big .text section and in glibc cannot be
-# moved; the others (ocirun's own, the stdlib's specializations, the Swift runtime) can.
-# Run as root after changing the runtime's code, then rebuild. Needs perf.
+# How: the runtime is built without an order and with a link map; bench/steptrace runs each
+# hot command one instruction at a time and records every address it runs, per process
+# (`run`'s own process and the container's init apart); bench/order.py turns the addresses into
+# functions, commands ordered by PRIORITY below. The stdlib's one big non-generic .text section
+# (1.6 MB) cannot be split and stays where it is.
+# Run as root after changing the runtime's code, then run scripts/build.sh. Takes some minutes:
+# single-stepping is about 100 times slower than running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-command -v perf >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf; }
-bash scripts/build.sh
-bin=$root/.build/release/ocirun
+
+# Most important first: the commands engines run on every container, their own process before
+# the container's init (run.1, create.1) whose RSS is counted apart. exec.1 is exec's child,
+# which shares its parent's memory until it execs.
+PRIORITY=exec,exec.1,run,state,kill,delete,start,create,list,pause,resume,run.1,create.1
+
 work=$(mktemp -d)
-trap 'for id in $(ls "$work/state" 2>/dev/null); do "$bin" --root "$work/state" delete -f "$id" >/dev/null 2>&1 || true; done; rm -rf "$work"' EXIT
+bin=$work/ocirun
+cleanup() {
+  for id in $(ls "$work/state" 2>/dev/null); do "$bin" --root "$work/state" delete -f "$id" >/dev/null 2>&1 || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"${CC:-cc}" -O2 -o "$work/steptrace" bench/steptrace.c
+swift build -c release --static-swift-stdlib -Xswiftc -static-executable --product ocirun-cli >/dev/null
+cp .build/release/ocirun-cli "$work/"   # for `spec`
+rm -f .build/release/ocirun
+swift build -c release --static-swift-stdlib -Xswiftc -static-executable --product ocirun \
+  -Xlinker "-Map=$work/ocirun.map" >/dev/null
+cp .build/release/ocirun "$bin"
+rm -f .build/release/ocirun   # scripts/build.sh links the ordered one
+read -r text_start text_size < <(readelf -lW "$bin" | awk '$1 == "LOAD" && $7 == "R" && $8 == "E" { print $3, $6 }')
+text_end=$(printf %x $((text_start + text_size)))
+
 b=$work/bundle
-mkdir -p "$b/rootfs/bin"
+mkdir -p "$b/rootfs/bin" "$work/traces"
 cp /bin/busybox "$b/rootfs/bin/busybox"
-for a in sh true sleep cat; do ln -s busybox "$b/rootfs/bin/$a"; done
+for a in sh true sleep; do ln -s busybox "$b/rootfs/bin/$a"; done
 (cd "$b" && "$bin" spec && python3 - <<'PY'
 import json
 c = json.load(open("config.json"))
@@ -33,15 +55,30 @@ json.dump(c, open("config-sleep.json", "w"))
 PY
 )
 cd "$b"
+trace() {
+  local name=$1; shift
+  timeout 600 "$work/steptrace" "$(printf %x "$text_start")" "$text_end" "$work/traces/$name" -- \
+    "$bin" --root "$work/state" "$@" >/dev/null 2>&1 || true
+}
 cp config-sleep.json config.json
 "$bin" --root "$work/state" run -d s
 cp config-true.json config.json
-perf record -q -F 30000 -g -o "$work/perf.data" -- sh -c "
-for i in \$(seq 1 150); do $bin --root $work/state run r; done
-for i in \$(seq 1 150); do $bin --root $work/state exec s /bin/true; $bin --root $work/state state s >/dev/null; done
-for i in \$(seq 1 60); do $bin --root $work/state create c && $bin --root $work/state start c && $bin --root $work/state kill c KILL; $bin --root $work/state delete -f c; $bin --root $work/state state missing 2>/dev/null; done
-" >/dev/null 2>&1 || true
-perf script -i "$work/perf.data" -F ip,sym,dso 2>/dev/null \
-  | awk -v bin="$(realpath "$bin")" 'index($0, bin) && $2 != "[unknown]" { sub(/\+0x[0-9a-f]+$/, "", $2); print $2 }' \
-  | sort | uniq -c | sort -rn | awk '{ print ".text." $2 }' > "$root/bench/hot-functions.txt"
-echo "order: $(wc -l < "$root/bench/hot-functions.txt") functions in bench/hot-functions.txt; run scripts/build.sh again"
+trace run run r
+trace create create c
+trace start start c
+trace state state c
+trace kill kill c KILL
+sleep 0.2
+trace delete delete c
+trace exec exec s /bin/true
+trace pause pause s
+trace resume resume s
+trace list list
+trace state-running state s
+trace kill-running kill s CONT
+trace state-missing state missing
+trace kill-missing kill missing
+trace delete-missing delete -f missing
+cd "$root"
+python3 bench/order.py "$bin" "$work/ocirun.map" "$work/traces" "$PRIORITY" bench/hot-symbols.txt
+echo "order: now run scripts/build.sh"

@@ -14,44 +14,15 @@ struct List: ParsableCommand {
     @Flag(name: [.customShort("q"), .long], help: "Print only the ids.") var quiet = false
 
     func run() throws {
-        runReportingErrors {
-            guard format == "table" || format == "json" else {
-                throw RuntimeError(.invalidArgument, "invalid --format \"\(format)\": use table or json")
-            }
-            let store = try globalOptions.store()
-            let all = Container.all(store: store)
-            if quiet {
-                for c in all { print(c.id) }
-                return 0
-            }
-            if format == "json" {
-                print(JSONValue.array(all.map { $0.stateDocument() }).serialized())
-                return 0
-            }
-            var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
-            for c in all {
-                rows.append([c.id, c.status == .stopped ? "0" : "\(c.state.pid)", c.status.rawValue, c.state.bundle,
-                             c.state.created, c.state.owner])
-            }
-            printTable(rows)
-            return 0
+        guard format == "table" || format == "json" else {
+            runReportingErrors { throw RuntimeError(.invalidArgument, "invalid --format \"\(format)\": use table or json") }
         }
+        Verbs.list(json: format == "json", quiet: quiet)
     }
 }
 
 func printTable(_ rows: [[String]]) {
-    guard let first = rows.first else { return }
-    var widths = [Int](repeating: 0, count: first.count)
-    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-    var out = ""
-    for r in rows {
-        for (i, c) in r.enumerated() {
-            out += c
-            if i < r.count - 1 { out += String(repeating: " ", count: widths[i] - c.count + 3) }
-        }
-        out += "\n"
-    }
-    print(out, terminator: "")
+    print(Verbs.table(rows), terminator: "")
 }
 
 struct PS: ParsableCommand {

@@ -5,7 +5,7 @@ import LinuxSystem
 import OCIRuntime
 
 /// The commands engines call on every container (create, start, state, kill, delete, run, exec,
-/// pause, resume), parsed by a small table instead of ArgumentParser.
+/// pause, resume) and `list`, parsed by a small table instead of ArgumentParser.
 ///
 /// Why: ArgumentParser builds its command tree through reflection and protocol-conformance
 /// lookups, which in a static binary scan every conformance record of the program; that was
@@ -25,6 +25,7 @@ public enum FastPath {
         case kill(id: String, signal: String, all: Bool)
         case delete(id: String, force: Bool)
         case exec(id: String, ExecValues)
+        case list(json: Bool, quiet: Bool)
     }
 
     /// The body to run for `args` (the arguments after the global flags), or nil.
@@ -40,6 +41,7 @@ public enum FastPath {
         case .kill(let id, let signal, let all): return { Verbs.kill(id: id, signal: signal, all: all) }
         case .delete(let id, let force): return { Verbs.delete(id: id, force: force) }
         case .exec(let id, let values): return { Verbs.exec(id: id, values: values) }
+        case .list(let json, let quiet): return { Verbs.list(json: json, quiet: quiet) }
         }
     }
 
@@ -74,6 +76,12 @@ public enum FastPath {
             guard let p = FlagTable.exec.parse(rest, positionals: 1...1, passthroughAfter: 1),
                   let values = ExecValues(p) else { return nil }
             return .exec(id: p.positionals[0], values)
+        case "list":
+            // A bad --format value goes to ArgumentParser, which owns the message.
+            guard let p = FlagTable.list.parse(rest, positionals: 0...0) else { return nil }
+            let format = p.last("format") ?? "table"
+            guard format == "table" || format == "json" else { return nil }
+            return .list(json: format == "json", quiet: p.has("quiet"))
         default:
             return nil
         }
@@ -98,6 +106,8 @@ struct FlagTable {
     static let runOnly = FlagTable(boolean: [("-d", "detach"), ("--detach", "detach"), ("--keep", "keep")])
     static let kill = FlagTable(boolean: [("-a", "all"), ("--all", "all")])
     static let delete = FlagTable(boolean: [("-f", "force"), ("--force", "force")])
+    static let list = FlagTable(valued: [("-f", "format"), ("--format", "format")],
+                                boolean: [("-q", "quiet"), ("--quiet", "quiet")])
     static let exec = FlagTable(
         valued: [("-p", "process"), ("--process", "process"), ("--pid-file", "pid-file"),
                  ("--console-socket", "console-socket"), ("--cwd", "cwd"), ("-e", "env"), ("--env", "env"),

@@ -84,6 +84,42 @@ public enum Verbs {
         }
     }
 
+    /// `list`: the containers of the state root, as a table, as JSON or (`quiet`) their ids.
+    public static func list(json: Bool, quiet: Bool) -> Never {
+        runReportingErrors {
+            let all = Container.all(store: try globalOptions.store())
+            if quiet {
+                try FileDescriptor.write(1, all.map { $0.id + "\n" }.joined())
+            } else if json {
+                try FileDescriptor.write(1, JSONValue.array(all.map { $0.stateDocument() }).serialized() + "\n")
+            } else {
+                var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+                for c in all {
+                    rows.append([c.id, c.status == .stopped ? "0" : String(c.state.pid), c.status.rawValue,
+                                 c.state.bundle, c.state.created, c.state.owner])
+                }
+                try FileDescriptor.write(1, table(rows))
+            }
+            return 0
+        }
+    }
+
+    /// `rows` as left-aligned columns three spaces apart (runc's list and ps layout).
+    public static func table(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = [Int](repeating: 0, count: first.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.unicodeScalars.count) } }
+        var out = ""
+        for r in rows {
+            for (i, c) in r.enumerated() {
+                out += c
+                if i < r.count - 1 { out += String(repeating: " ", count: widths[i] - c.unicodeScalars.count + 3) }
+            }
+            out += "\n"
+        }
+        return out
+    }
+
     public static func setPaused(id: String, paused: Bool) -> Never {
         runReportingErrors {
             try Container.setPaused(id: id, paused: paused, store: try globalOptions.store())
