@@ -34,8 +34,10 @@ extension Integration {
             let help = try Spawn.run([alone + "/ocirun", "--help"], scratch: sb.dir)
             #expect(help.status == 1, "\(help)")
             #expect(help.stderr.contains(alone + "/ocirun-cli") && help.stderr.contains("No such file"), "\(help)")
-            let list = try Spawn.run([alone + "/ocirun", "--root", sb.root, "list"], scratch: sb.dir)
-            #expect(list.status == 1 && list.stderr.contains("ocirun: list: "), "\(list)")
+            let ps = try Spawn.run([alone + "/ocirun", "--root", sb.root, "ps", "c1"], scratch: sb.dir)
+            #expect(ps.status == 1 && ps.stderr.contains("ocirun: ps: "), "\(ps)")
+            let list = try Spawn.run([alone + "/ocirun", "--root", sb.root, "list", "-q"], scratch: sb.dir)
+            #expect(list.status == 0, "list runs in ocirun itself: \(list)")
             let run = try Spawn.run([alone + "/ocirun", "--root", sb.root, "run", "--bundle", sb.bundle, sb.newID()], scratch: sb.dir)
             #expect(run.status == 0, "the hot commands need nothing else: \(run)")
             #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
@@ -66,6 +68,42 @@ extension Integration {
             defer { _ = try? sb.ocirunCommand(["delete", "--force", id2]) }
             let out2 = try sb.ocirunCommand(["run", "-b", sb.bundle, id2])
             #expect(out2.stdout == "spelled\n", "\(out2)")
+        }
+
+        @Test("list: a table with each container's status, ids alone, JSON, and a bad format named")
+        func list() throws {
+            let sb = try Sandbox()
+            sb.set(["process", "args"], ["sh", "-c", "sleep 60"])
+            try sb.writeConfig()
+            let running = sb.newID(), created = sb.newID()
+            defer { for id in [running, created] { _ = try? sb.ocirunCommand(["delete", "-f", id]) } }
+            #expect(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, running]).status == 0)
+            #expect(try sb.ocirunCommand(["create", "--bundle", sb.bundle, created]).status == 0)
+
+            let table = try sb.ocirunCommand(["list"])
+            #expect(table.status == 0, "\(table)")
+            let rows = table.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            #expect(rows.first == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], "\(table.stdout)")
+            let status = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0[2]) })
+            #expect(status == [running: "running", created: "created"], "\(table.stdout)")
+            // Columns line up: every row has its STATUS where the header has it.
+            let lines = table.stdout.split(separator: "\n").map(String.init)
+            let column = try #require(lines.first?.range(of: "STATUS")).lowerBound.utf16Offset(in: lines[0])
+            for line in lines.dropFirst() {
+                let word = line.dropFirst(column).prefix(while: { $0 != " " })
+                #expect(word == "running" || word == "created", "\(line)")
+            }
+
+            let quiet = try sb.ocirunCommand(["list", "-q"])
+            #expect(Set(quiet.stdout.split(separator: "\n").map(String.init)) == [running, created], "\(quiet)")
+
+            let json = try sb.ocirunCommand(["list", "--format", "json"])
+            let items = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]], "\(json)")
+            #expect(Set(items.compactMap { $0["id"] as? String }) == [running, created])
+            #expect(items.allSatisfy { ($0["pid"] as? Int ?? 0) > 0 }, "\(json.stdout)")
+
+            let bad = try sb.ocirunCommand(["list", "--format", "yaml"])
+            #expect(bad.status != 0 && bad.stderr.contains("invalid --format \"yaml\""), "\(bad)")
         }
     }
 }

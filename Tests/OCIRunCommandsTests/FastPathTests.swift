@@ -18,6 +18,7 @@ import Testing
         case let c as Kill: return .kill(id: c.id, signal: c.signal, all: c.all)
         case let c as Delete: return .delete(id: c.id, force: c.force)
         case let c as Exec: return .exec(id: c.id, c.values)
+        case let c as List: return .list(json: c.format == "json", quiet: c.quiet)
         default: return nil
         }
     }
@@ -39,6 +40,7 @@ import Testing
         ["exec", "c1", "--", "ls", "-l"],
         ["exec", "c1", "--tty", "sh"],   // after the id everything is the command, as in runc
         ["exec", "--preserve-fds=3", "c1", "cat"],
+        ["list"], ["list", "-q"], ["list", "--format", "json"], ["list", "-f", "table", "--quiet"], ["list", "--format=json"],
     ]
 
     @Test(arguments: accepted)
@@ -52,7 +54,8 @@ import Testing
     static let refused: [[String]] = [
         ["create"], ["create", "--help"], ["kill", "-h"], ["delete", "-fa", "c1"], ["delete", "c1", "c2"],
         ["create", "--bogus", "c1"], ["create", "--preserve-fds", "x", "c1"],
-        ["run", "--detach=true", "c1"], ["list"], ["kill", "c1", "9", "extra"],
+        ["run", "--detach=true", "c1"], ["kill", "c1", "9", "extra"],
+        ["list", "--format", "yaml"], ["list", "c1"], ["ps", "c1"],
     ]
 
     @Test(arguments: refused)
