@@ -11,7 +11,7 @@ import PackageDescription
 /// (docs/performance.md).
 ///
 /// `-function-sections`: each function in a section of its own, so that scripts/build.sh can
-/// have the linker put the ones the hot commands run side by side (bench/order.sh).
+/// have lld put the ones the hot commands run side by side (bench/order.sh, scripts/build.sh).
 let hot: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors",
                                           "-Xfrontend", "-disable-implicit-string-processing-module-import",
                                           "-Xfrontend", "-function-sections"])]

@@ -85,21 +85,25 @@ public enum Verbs {
     }
 
     /// `list`: the containers of the state root, as a table, as JSON or (`quiet`) their ids.
+    /// One container in memory at a time: a state root may hold thousands.
     public static func list(json: Bool, quiet: Bool) -> Never {
         runReportingErrors {
-            let all = Container.all(store: try globalOptions.store())
-            if quiet {
-                try FileDescriptor.write(1, all.map { $0.id + "\n" }.joined())
-            } else if json {
-                try FileDescriptor.write(1, JSONValue.array(all.map { $0.stateDocument() }).serialized() + "\n")
-            } else {
-                var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
-                for c in all {
+            let store = try globalOptions.store()
+            var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+            var out = json ? "[" : ""
+            for id in store.ids() {
+                guard let c = try? Container.load(id, store: store) else { continue }
+                if quiet {
+                    out += c.id + "\n"
+                } else if json {
+                    if out.utf8.count > 1 { out += "," }
+                    out += c.stateDocument().serialized()
+                } else {
                     rows.append([c.id, c.status == .stopped ? "0" : String(c.state.pid), c.status.rawValue,
                                  c.state.bundle, c.state.created, c.state.owner])
                 }
-                try FileDescriptor.write(1, table(rows))
             }
+            try FileDescriptor.write(1, quiet || json ? out + (json ? "]\n" : "") : table(rows))
             return 0
         }
     }
