@@ -16,10 +16,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-# Most important first: the commands engines run on every container, their own process before
-# the container's init (run.1, create.1) whose RSS is counted apart. exec.1 is exec's child,
-# which shares its parent's memory until it execs.
-PRIORITY=exec,exec.1,run,state,kill,delete,start,create,list,pause,resume,run.1,create.1
+# Most important first: the commands engines run on every container (and list, which monitoring
+# agents call often), their own process before the container's init (run.1, create.1), whose
+# RSS is counted apart. exec.1 is exec's child, which shares its parent's memory until it execs.
+PRIORITY=exec,exec.1,run,state,kill,delete,list,start,create,pause,resume,run.1,create.1
 
 work=$(mktemp -d)
 bin=$work/ocirun
@@ -73,7 +73,13 @@ trace delete delete c
 trace exec exec s /bin/true
 trace pause pause s
 trace resume resume s
+# list over a stopped container and 40 copies of its state (as bench/run.sh lists 1000)
+"$bin" --root "$work/state" create x && "$bin" --root "$work/state" kill x KILL
+sleep 0.2
+for i in $(seq 1 40); do cp -a "$work/state/x" "$work/state/x$i"; done
 trace list list
+rm -rf "$work/state"/x?*
+"$bin" --root "$work/state" delete -f x
 trace state-running state s
 trace kill-running kill s CONT
 trace state-missing state missing

@@ -85,25 +85,30 @@ public enum Verbs {
     }
 
     /// `list`: the containers of the state root, as a table, as JSON or (`quiet`) their ids.
-    /// One container in memory at a time: a state root may hold thousands.
+    /// One container in memory at a time, and the table's rows kept as one string each: a state
+    /// root may hold thousands.
     public static func list(json: Bool, quiet: Bool) -> Never {
         runReportingErrors {
             let store = try globalOptions.store()
-            var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
-            var out = json ? "[" : ""
+            var out = OutputBuffer()
+            var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"])
+            if json { try out.append("[") }
+            var first = true
             for id in store.ids() {
                 guard let c = try? Container.load(id, store: store) else { continue }
                 if quiet {
-                    out += c.id + "\n"
+                    try out.append(c.id + "\n")
                 } else if json {
-                    if out.utf8.count > 1 { out += "," }
-                    out += c.stateDocument().serialized()
+                    try out.append(first ? c.stateDocument().serialized() : "," + c.stateDocument().serialized())
                 } else {
-                    rows.append([c.id, c.status == .stopped ? "0" : String(c.state.pid), c.status.rawValue,
-                                 c.state.bundle, c.state.created, c.state.owner])
+                    table.append([c.id, c.status == .stopped ? "0" : String(c.state.pid), c.status.rawValue,
+                                  c.state.bundle, c.state.created, c.state.owner])
                 }
+                first = false
             }
-            try FileDescriptor.write(1, quiet || json ? out + (json ? "]\n" : "") : table(rows))
+            if json { try out.append("]\n") }
+            if !quiet && !json { try table.write(to: &out) }
+            try out.flush()
             return 0
         }
     }
@@ -111,17 +116,9 @@ public enum Verbs {
     /// `rows` as left-aligned columns three spaces apart (runc's list and ps layout).
     public static func table(_ rows: [[String]]) -> String {
         guard let first = rows.first else { return "" }
-        var widths = [Int](repeating: 0, count: first.count)
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.unicodeScalars.count) } }
-        var out = ""
-        for r in rows {
-            for (i, c) in r.enumerated() {
-                out += c
-                if i < r.count - 1 { out += String(repeating: " ", count: widths[i] - c.unicodeScalars.count + 3) }
-            }
-            out += "\n"
-        }
-        return out
+        var t = Table(first)
+        for r in rows.dropFirst() { t.append(r) }
+        return t.text()
     }
 
     public static func setPaused(id: String, paused: Bool) -> Never {
@@ -199,3 +196,70 @@ extension Verbs {
     }
 }
 
+
+/// Rows of a table, each kept as one string (cells apart by NUL), and each column's width so far.
+struct Table {
+    private var rows: [String] = []
+    private var widths: [Int]
+
+    init(_ header: [String]) {
+        widths = [Int](repeating: 0, count: header.count)
+        append(header)
+    }
+
+    mutating func append(_ cells: [String]) {
+        var row = ""
+        for (i, cell) in cells.enumerated() {
+            if i > 0 { row += "\0" }
+            row += cell
+            if i < widths.count { widths[i] = max(widths[i], cell.unicodeScalars.count) }
+        }
+        rows.append(row)
+    }
+
+    /// Each row, its cells padded to their column's width plus three spaces (not the last).
+    func forEachLine(_ body: (String) throws -> Void) rethrows {
+        for row in rows {
+            let cells = row.split(separator: "\0", omittingEmptySubsequences: false)
+            var line = ""
+            for (i, cell) in cells.enumerated() {
+                line += cell
+                if i < cells.count - 1 {
+                    line += String(repeating: " ", count: (i < widths.count ? widths[i] : 0) - cell.unicodeScalars.count + 3)
+                }
+            }
+            try body(line + "\n")
+        }
+    }
+
+    func text() -> String {
+        var out = ""
+        forEachLine { out += $0 }
+        return out
+    }
+
+    func write(to out: inout OutputBuffer) throws {
+        try forEachLine { try out.append($0) }
+    }
+}
+
+/// Standard output written in blocks of about 64 KB, not one string of everything.
+struct OutputBuffer {
+    private var bytes: [UInt8] = []
+
+    mutating func append(_ s: String) throws {
+        bytes.append(contentsOf: s.utf8)
+        if bytes.count >= 64 * 1024 { try flush() }
+    }
+
+    mutating func flush() throws {
+        guard !bytes.isEmpty else { return }
+        try bytes.withUnsafeBufferPointer { buf in
+            var offset = 0
+            while offset < buf.count {
+                offset += try retrying("write") { Glibc.write(1, buf.baseAddress! + offset, buf.count - offset) }
+            }
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
