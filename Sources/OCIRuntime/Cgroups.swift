@@ -241,11 +241,23 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
         return j
     }
 
+    /// The directory whose `cgroup.procs` lists the container's processes.
+    var procsDirectory: String? { path(for: "pids") ?? path(for: "memory") ?? path(for: "freezer") ?? unifiedPath }
+
     /// The pids in the container's cgroup (host pids).
     public func pids() -> [Int32] {
-        let dir = path(for: "pids") ?? path(for: "memory") ?? path(for: "freezer") ?? unifiedPath
-        guard let dir, let text = try? Files.readString(dir + "/cgroup.procs") else { return [] }
+        guard let dir = procsDirectory, let text = try? Files.readString(dir + "/cgroup.procs") else { return [] }
         return text.split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    /// Refuses a cgroup that already holds processes (another container of the same id in
+    /// another state root, or a cgroupsPath shared by mistake): the new container's `kill --all`
+    /// and `delete` would reach them. runc checks the same at create.
+    func requireEmpty() throws {
+        let busy = pids()
+        if !busy.isEmpty, let dir = procsDirectory {
+            throw RuntimeError(.exists, "the container's cgroup \(dir) is not empty: \(busy.count) process(es) in it")
+        }
     }
 
     /// Removes the directories; retries while the kernel still lists exiting tasks.

@@ -119,6 +119,7 @@ extension Container {
             // cgroup.procs file, which can stall for milliseconds), so the directories exist
             // before the clone. The state is recorded first (pid 0: the init is found through
             // the cgroup), so that `delete --force` removes them if we die from here on.
+            try cgroup?.requireEmpty()
             var join: CgroupJoin?
             defer { join?.close() }
             if let cg = cgroup, !options.rootless {

@@ -34,6 +34,24 @@ extension Integration {
             #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
         }
 
+        /// Two containers given one cgroup (the same id in two state roots, or one cgroupsPath):
+        /// the second's `kill --all` and `delete` would reach the first's processes.
+        @Test("create refuses a cgroup that already holds another container's processes")
+        func nonEmptyCgroup() throws {
+            let sb = try Sandbox(writeConfig: false)
+            sb.set(["process", "args"], ["/bin/sleep", "100"])
+            try sb.writeConfig()
+            let first = sb.newID(), second = sb.newID()
+            try #require(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, first]).status == 0)
+            let out = try sb.ocirunCommand(["create", "--bundle", sb.bundle, second])
+            #expect(out.status == 1, "\(out)")
+            #expect(out.stderr.contains("create container \"\(second)\"") && out.stderr.contains(sb.cgroupsPath + " is not empty"), "\(out)")
+            #expect(try sb.state(first).json?["status"] as? String == "running")
+            #expect(!FileManager.default.fileExists(atPath: sb.root + "/" + second), "the refused container left state")
+            #expect(try sb.ocirunCommand(["delete", "--force", first]).status == 0)
+            #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
+        }
+
         /// The init and exec'd processes join the cgroup by themselves (v1 `tasks` files, clone3
         /// into the cgroup2 group), not by pid: each must end up in the container's group of
         /// every hierarchy, the cgroup2 one included.

@@ -78,6 +78,8 @@ extension Integration {
             let running = sb.newID(), created = sb.newID()
             defer { for id in [running, created] { _ = try? sb.ocirunCommand(["delete", "-f", id]) } }
             #expect(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, running]).status == 0)
+            sb.set(["linux", "cgroupsPath"], sb.cgroupsPath + "-2")   // a cgroup of its own
+            try sb.writeConfig()
             #expect(try sb.ocirunCommand(["create", "--bundle", sb.bundle, created]).status == 0)
 
             let table = try sb.ocirunCommand(["list"])
