@@ -245,21 +245,16 @@ struct Table {
 
 /// Standard output written in blocks of about 64 KB, not one string of everything.
 struct OutputBuffer {
-    private var bytes: [UInt8] = []
+    private var text = ""
 
     mutating func append(_ s: String) throws {
-        bytes.append(contentsOf: s.utf8)
-        if bytes.count >= 64 * 1024 { try flush() }
+        text += s
+        if text.utf8.count >= 64 * 1024 { try flush() }
     }
 
     mutating func flush() throws {
-        guard !bytes.isEmpty else { return }
-        try bytes.withUnsafeBufferPointer { buf in
-            var offset = 0
-            while offset < buf.count {
-                offset += try retrying("write") { Glibc.write(1, buf.baseAddress! + offset, buf.count - offset) }
-            }
-        }
-        bytes.removeAll(keepingCapacity: true)
+        guard !text.isEmpty else { return }
+        try FileDescriptor.write(1, text)
+        text.removeAll(keepingCapacity: true)
     }
 }

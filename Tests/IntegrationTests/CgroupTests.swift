@@ -38,9 +38,7 @@ extension Integration {
         /// the second's `kill --all` and `delete` would reach the first's processes.
         @Test("create refuses a cgroup that already holds another container's processes")
         func nonEmptyCgroup() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/sleep", "100"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/sleep", "100"])
             let first = sb.newID(), second = sb.newID()
             try #require(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, first]).status == 0)
             let out = try sb.ocirunCommand(["create", "--bundle", sb.bundle, second])
@@ -57,9 +55,7 @@ extension Integration {
         /// every hierarchy, the cgroup2 one included.
         @Test("the init and an exec'd process are in the container's group of every hierarchy")
         func membership() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/sleep", "100"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/sleep", "100"])
             let id = sb.newID()
             try #require(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
             for who in ["init", "exec"] {

@@ -72,9 +72,7 @@ extension Integration {
 
         @Test("list: a table with each container's status, ids alone, JSON, and a bad format named")
         func list() throws {
-            let sb = try Sandbox()
-            sb.set(["process", "args"], ["sh", "-c", "sleep 60"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["sh", "-c", "sleep 60"])
             let running = sb.newID(), created = sb.newID()
             defer { for id in [running, created] { _ = try? sb.ocirunCommand(["delete", "-f", id]) } }
             #expect(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, running]).status == 0)

@@ -205,6 +205,13 @@ final class Sandbox {
     private(set) var ids: [String] = []
     let ocirun: String
 
+    /// A sandbox whose config (written) runs `args`.
+    convenience init(args: [String]) throws {
+        try self.init(writeConfig: false)
+        set(["process", "args"], args)
+        try writeConfig()
+    }
+
     init(writeConfig: Bool = true) throws {
         ocirun = try #require(Paths.ocirun, "the ocirun binary was not found: build it (swift build) or set OCIRUN_BINARY")
         try #require(Gate.isRoot, "the integration tests need root (CI is set, so they fail instead of skipping)")

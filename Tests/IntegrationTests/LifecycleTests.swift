@@ -9,9 +9,7 @@ extension Integration {
         /// (before, during and after the clone and the cgroup's creation).
         @Test("create killed at any point: delete --force leaves no cgroup, process or state")
         func killedCreate() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/sleep", "1000"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/sleep", "1000"])
             // How long one whole create takes here.
             let probeID = sb.newID()
             let t0 = Date()
@@ -103,18 +101,14 @@ extension Integration {
 
         @Test("run: SIGKILL of a pid-namespace init from inside is ignored; sh then exits 0")
         func runKillSelfAsInit() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/sh", "-c", "kill -9 $$; exit 7"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/sh", "-c", "kill -9 $$; exit 7"])
             let out = try sb.run()
             #expect(out.status == 7, "\(out)")
         }
 
         @Test("run passes the container's stdout through")
         func runStdout() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/probe", "echo=hello", "exit=4"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/probe", "echo=hello", "exit=4"])
             let out = try sb.run()
             #expect(out.status == 4)
             #expect(out.probe["echo"] == "hello", "\(out)")
@@ -122,9 +116,7 @@ extension Integration {
 
         @Test("delete --force of a running container, and of a missing one, exits 0")
         func deleteForce() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/probe", "pause"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/probe", "pause"])
             let id = sb.newID()
             let run = try sb.ocirunCommand(["run", "--detach", "--bundle", sb.bundle, id])
             try #require(run.status == 0, "run --detach: \(run)")
@@ -153,9 +145,7 @@ extension Integration {
 
         @Test("kill of a stopped container exits 1 (kill --all exits 0); kill with a bad signal exits 1")
         func killStopped() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/probe", "exit=0"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/probe", "exit=0"])
             let id = sb.newID()
             try #require(try sb.ocirunCommand(["create", "--bundle", sb.bundle, id]).status == 0)
             let badSignal = try sb.ocirunCommand(["kill", id, "SIGNOPE"])
@@ -179,9 +169,7 @@ extension Integration {
         /// frozen init never dies and the container stays paused.
         @Test("kill KILL of a paused container stops it")
         func killPaused() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/sleep", "1000"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/sleep", "1000"])
             let id = sb.newID()
             try #require(try sb.ocirunCommand(["create", "--bundle", sb.bundle, id]).status == 0)
             try #require(try sb.ocirunCommand(["start", id]).status == 0)
@@ -196,9 +184,7 @@ extension Integration {
 
         @Test("kill --all and a numeric signal reach the init")
         func killNumeric() throws {
-            let sb = try Sandbox(writeConfig: false)
-            sb.set(["process", "args"], ["/bin/probe", "trap=10", "wait=/tmp/signal"])
-            try sb.writeConfig()
+            let sb = try Sandbox(args: ["/bin/probe", "trap=10", "wait=/tmp/signal"])
             let id = sb.newID()
             try #require(try sb.ocirunCommand(["run", "--detach", "--bundle", sb.bundle, id]).status == 0)
             #expect(try sb.ocirunCommand(["kill", id, "10"]).status == 0)
