@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pty.h>
 #include <sched.h>
 #include <string.h>
@@ -207,6 +208,80 @@ int ocirun_recv_fd(int sock, char *buf, size_t buflen, int *fd_out) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd_out, CMSG_DATA(c), sizeof(int));
     }
     return (int)n;
+}
+
+int ocirun_send_fds(int sock, const int *fds, int nfds, const char *msg, size_t msglen) {
+    if (nfds < 0 || nfds > OCIRUN_MAX_PASSED_FDS) { errno = EINVAL; return -1; }
+    char dummy = 0;
+    struct iovec iov = { .iov_base = msglen ? (void *)msg : &dummy, .iov_len = msglen ? msglen : 1 };
+    union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int) * OCIRUN_MAX_PASSED_FDS)]; } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (nfds > 0) {
+        mh.msg_control = u.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    ssize_t n;
+    do { n = sendmsg(sock, &mh, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int ocirun_recv_fds(int sock, char *buf, size_t buflen, int *fds_out, int maxfds, int *nfds) {
+    struct iovec iov = { .iov_base = buf, .iov_len = buflen };
+    union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int) * OCIRUN_MAX_PASSED_FDS)]; } u;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+    ssize_t n;
+    do { n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    *nfds = 0;
+    if (n < 0) return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *in = (int *)CMSG_DATA(c);
+        for (int i = 0; i < k; i++) {
+            if (*nfds < maxfds) fds_out[(*nfds)++] = in[i];
+            else close(in[i]);
+        }
+    }
+    return (int)n;
+}
+
+struct ocirun_netns_job { pthread_t thread; int fd; int err; };
+
+static void *ocirun_netns_thread(void *arg) {
+    struct ocirun_netns_job *job = arg;
+    /* Namespaces belong to the task: this thread alone moves to the new one. */
+    if (unshare(CLONE_NEWNET) != 0) { job->err = errno; return NULL; }
+    job->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (job->fd < 0) job->err = errno;
+    return NULL;
+}
+
+void *ocirun_netns_start(void) {
+    struct ocirun_netns_job *job = calloc(1, sizeof *job);
+    if (!job) return NULL;
+    job->fd = -1;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    int rc = pthread_create(&job->thread, &attr, ocirun_netns_thread, job);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) { free(job); errno = rc; return NULL; }
+    return job;
+}
+
+int ocirun_netns_finish(void *handle) {
+    struct ocirun_netns_job *job = handle;
+    pthread_join(job->thread, NULL);
+    int fd = job->fd, err = job->err;
+    free(job);
+    if (fd < 0) { errno = err; return -1; }
+    return fd;
 }
 
 int ocirun_wifexited(int s) { return WIFEXITED(s); }

@@ -130,6 +130,58 @@ public enum Files {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The components of `path` between slashes, without empty and `.` ones; `..` is kept (a
+    /// path resolved by the kernel, through symlinks, must not be cleaned lexically).
+    /// Over bytes, like `clean`: no generic `split`/`filter` on the hot path.
+    public static func components(_ path: String) -> [String] {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var out: [String] = []
+        var path = path
+        path.withUTF8 { b in
+            let n = b.count
+            var i = 0
+            while i < n {
+                while i < n && b[i] == slash { i += 1 }
+                var j = i
+                while j < n && b[j] != slash { j += 1 }
+                if j > i && !(j - i == 1 && b[i] == dot) {
+                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self))
+                }
+                i = j
+            }
+        }
+        return out
+    }
+
+    /// `parts` with `separator` between them (a concrete `joined(separator:)`).
+    public static func join(_ parts: [String], _ separator: String) -> String {
+        var out = ""
+        for (i, p) in parts.enumerated() {
+            if i > 0 { out += separator }
+            out += p
+        }
+        return out
+    }
+
+    /// Whether the comma-separated `list` ("cpu,cpuacct") has `item`.
+    public static func listContains(_ list: String, _ item: String) -> Bool {
+        if list == item { return true }
+        var list = list, item = item
+        return list.withUTF8 { l in
+            item.withUTF8 { it in
+                let n = l.count, m = it.count
+                var i = 0
+                while i <= n {
+                    var j = i
+                    while j < n && l[j] != UInt8(ascii: ",") { j += 1 }
+                    if j - i == m && (m == 0 || memcmp(l.baseAddress! + i, it.baseAddress!, m) == 0) { return true }
+                    i = j + 1
+                }
+                return false
+            }
+        }
+    }
+
     /// A cleaned absolute path's parent directory and last component: `/dev/net/tun` →
     /// (`/dev/net`, `tun`), `/x` → (`/`, `x`), `/` → (`/`, ``).
     public static func splitParent(_ cleanPath: String) -> (parent: String, name: String) {

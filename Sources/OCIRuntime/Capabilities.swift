@@ -31,13 +31,15 @@ struct CapabilitySets {
 
     /// Drops every capability not in the bounding set. Needs CAP_SETPCAP: before the user switch.
     func applyBounding() throws {
-        let keep = Set(bounding)
         let last = cap_value_t(cap_max_bits())
+        // A flag per capability, not a Set: no hashing metadata to instantiate in the init.
+        var keep = [Bool](repeating: false, count: Int(max(last, 0)))
+        for b in bounding where b >= 0 && b < last { keep[Int(b)] = true }
         var c: cap_value_t = 0
         while c < last {
             // Dropping a capability already out of the set succeeds: no read first (one syscall
             // per capability instead of two).
-            if !keep.contains(c), cap_drop_bound(c) != 0 {
+            if !keep[Int(c)], cap_drop_bound(c) != 0 {
                 throw SystemError("prctl(PR_CAPBSET_DROP)", "cap \(c)")
             }
             c += 1

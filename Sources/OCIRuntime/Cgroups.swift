@@ -134,7 +134,7 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
         }
         var paths: [String: String] = [:]
         for h in layout.v1 {
-            let key = h.controllers.joined(separator: ",")
+            let key = Files.join(h.controllers, ",")
             paths[key] = join(h.mountPoint, own[key] ?? "/")
         }
         if let u = layout.unified {
@@ -145,7 +145,7 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
 
     /// The directory of the hierarchy holding `controller` (v1), or the unified one.
     public func path(for controller: String) -> String? {
-        for (k, v) in paths where k != "unified" && k.split(separator: ",").contains(Substring(controller)) { return v }
+        for (k, v) in paths where k != "unified" && Files.listContains(k, controller) { return v }
         return nil
     }
 
@@ -153,12 +153,33 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
     /// True when resources go to the cgroup2 files (no v1 hierarchy holds the usual controllers).
     public var isV2: Bool { path(for: "memory") == nil && path(for: "pids") == nil && unifiedPath != nil }
 
+    /// Which of the hierarchies an operation covers: `create` makes the cgroup2 directory
+    /// before the clone (CLONE_INTO_CGROUP needs it) and the v1 ones after it, while the init
+    /// sets up its mounts.
+    public enum Hierarchies { case all, unified, v1 }
+
+    /// The keys of `which`, in order (the order the init joins them in). Keys, not (key, dir)
+    /// tuples: an array of tuples costs its metadata at run time on every start.
+    public func sortedKeys(_ which: Hierarchies = .all) -> [String] {
+        var keys: [String] = []
+        for key in paths.keys {
+            switch which {
+            case .all: keys.append(key)
+            case .unified: if key == "unified" { keys.append(key) }
+            case .v1: if key != "unified" { keys.append(key) }
+            }
+        }
+        keys.sort()
+        return keys
+    }
+
     /// Creates the directories (v1 cpuset levels inherit cpus/mems from their parent, without
     /// which no task may join).
-    public func create() throws {
-        for (key, dir) in paths.sorted(by: { $0.key < $1.key }) {
+    public func create(_ which: Hierarchies = .all) throws {
+        for key in sortedKeys(which) {
+            let dir = paths[key] ?? ""
             try withContext("create cgroup \(dir)") {
-                if key.split(separator: ",").contains("cpuset") {
+                if Files.listContains(key, "cpuset") {
                     try makeCpusetDirectories(dir)
                 } else {
                     try Files.makeDirectories(dir)
@@ -211,7 +232,7 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
 
     /// Moves `pid` into every directory.
     public func add(pid: Int32) throws {
-        for (_, dir) in paths.sorted(by: { $0.key < $1.key }) {
+        for dir in sortedKeys().map({ paths[$0] ?? "" }) {
             try withContext("join cgroup \(dir)") {
                 try Files.write(dir + "/cgroup.procs", "\(pid)")
             }
@@ -219,11 +240,13 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
     }
 
     /// Opens what a new process needs to join the group by itself (`CgroupJoin`). Call after
-    /// `create()`, before the clone; the descriptors are close-on-exec.
-    public func openJoin() throws -> CgroupJoin {
+    /// `create()`, before the clone (or, for `.v1`, to pass the descriptors with `.go`); the
+    /// descriptors are close-on-exec.
+    public func openJoin(_ which: Hierarchies = .all) throws -> CgroupJoin {
         var j = CgroupJoin()
         do {
-            for (key, dir) in paths.sorted(by: { $0.key < $1.key }) {
+            for key in sortedKeys(which) {
+                let dir = paths[key] ?? ""
                 if key == "unified" {
                     let fd = Glibc.open(dir, ocirun_O_PATH | O_DIRECTORY | O_CLOEXEC)
                     if fd < 0 { throw RuntimeError(.failed, "join cgroup \(dir)", cause: SystemError("open", dir)) }
@@ -231,7 +254,8 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
                 } else {
                     let fd = Glibc.open(dir + "/tasks", O_WRONLY | O_CLOEXEC)
                     if fd < 0 { throw RuntimeError(.failed, "join cgroup \(dir)", cause: SystemError("open", dir + "/tasks")) }
-                    j.tasks.append((dir, fd))
+                    j.taskDirs.append(dir)
+                    j.taskFds.append(fd)
                 }
             }
         } catch {
@@ -263,7 +287,7 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
     /// Removes the directories; retries while the kernel still lists exiting tasks.
     public func destroy() throws {
         var failures: [String] = []
-        for (_, dir) in paths.sorted(by: { $0.key < $1.key }) {
+        for dir in sortedKeys().map({ paths[$0] ?? "" }) {
             var removed = false
             // An exited task stays in its cgroup until it is reaped (its parent may be a shim or
             // a shell): back off from 100 µs up to 5 ms, about a second in all.
@@ -334,8 +358,9 @@ extension String {
 ///   works from inside a new user namespace too.
 /// - cgroup2: the process is cloned into the group (`clone3` with `CLONE_INTO_CGROUP`).
 public struct CgroupJoin {
-    /// v1 directories and their `tasks` files, open for writing.
-    public var tasks: [(dir: String, fd: Int32)] = []
+    /// v1 directories and their `tasks` files, open for writing (taskFds[i] is in taskDirs[i]).
+    public var taskDirs: [String] = []
+    public var taskFds: [Int32] = []
     /// The cgroup2 directory, open O_PATH, for CLONE_INTO_CGROUP.
     public var unified: (dir: String, fd: Int32)?
 
@@ -354,9 +379,12 @@ public struct CgroupJoin {
 
     /// In the new process: joins every v1 hierarchy, then closes the descriptors.
     public func joinSelf() throws {
-        for (dir, fd) in tasks {
+        for (i, fd) in taskFds.enumerated() {
             let r = "0".withCString { Glibc.write(fd, $0, 1) }
-            if r != 1 { throw RuntimeError(.failed, "join cgroup \(dir)", cause: SystemError("write", dir + "/tasks")) }
+            if r != 1 {
+                let dir = i < taskDirs.count ? taskDirs[i] : "(v1)"
+                throw RuntimeError(.failed, "join cgroup \(dir)", cause: SystemError("write", dir + "/tasks"))
+            }
             Glibc.close(fd)
         }
         if let u = unified { Glibc.close(u.fd) }
@@ -364,7 +392,7 @@ public struct CgroupJoin {
 
     /// Closes the descriptors (the runtime's copies, once the child has them).
     public func close() {
-        for (_, fd) in tasks { Glibc.close(fd) }
+        for fd in taskFds { Glibc.close(fd) }
         if let u = unified { Glibc.close(u.fd) }
     }
 }

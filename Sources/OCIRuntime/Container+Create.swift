@@ -36,7 +36,10 @@ extension Container {
     /// `create` (runtime.md "create"): validate, make the state directory and cgroup, clone the
     /// init into its namespaces, let it set up the rootfs, run the creation hooks, record state.
     /// On any failure nothing is left: no process, cgroup, state directory.
-    public static func create(id: String, options: CreateOptions, store: StateStore) throws -> CreatedContainer {
+    /// With `startAtOnce` (`run`), the process is started as soon as the init is ready, over the
+    /// sync channel: no exec.fifo, and the state is recorded while the process starts.
+    public static func create(id: String, options: CreateOptions, store: StateStore,
+                              startAtOnce: Bool = false) throws -> CreatedContainer {
         let bundle = Files.absolute(options.bundle)
         let configPath = bundle + "/config.json"
         let configBytes: [UInt8]
@@ -71,6 +74,21 @@ extension Container {
         let cgroupsPath = spec.linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/ocirun/\(id)"
         // Everything is validated: from here on, undo what we do when something fails.
 
+        // A new network namespace is the costliest part of the clone (the kernel registers its
+        // loopback device and sysctl tables): a helper thread makes it while we set up the state
+        // and cgroup, and the init joins it. Not with a user namespace, which must own it, nor
+        // with namespaces to join: setns(2) into a time namespace needs a single-threaded caller.
+        var netnsJob: UnsafeMutableRawPointer?
+        if plan.namespaces.new.contains(.network) && !plan.namespaces.has(.user) && plan.namespaces.joined.isEmpty {
+            netnsJob = ocirun_netns_start()
+        }
+        defer {
+            if let job = netnsJob {
+                let fd = ocirun_netns_finish(job)
+                if fd >= 0 { close(fd) }
+            }
+        }
+
         let dirFd = try store.createDirectory(id)
         let stateDir = store.directory(id)
         var cgroup: ContainerCgroup?
@@ -92,12 +110,14 @@ extension Container {
             try Files.createNew(stateDir + "/config.json", configBytes)
             // A root file system mounted on the host (a SIF image): before anything else is set up.
             hostMounts = try RootfsProviders.prepare(spec: spec, bundle: bundle, rootfs: plan.rootfs, stateDir: stateDir)
-            if mkfifo(stateDir + "/exec.fifo", 0o622) != 0 { throw SystemError("mkfifo", stateDir + "/exec.fifo") }
-            let rootUid = hostID(0, spec.linux?.uidMappings, userns: plan.namespaces.new.contains(.user))
-            let rootGid = hostID(0, spec.linux?.gidMappings, userns: plan.namespaces.new.contains(.user))
-            // mkfifo applies the umask: set 0622 so the container's user can open it for writing.
-            _ = chmod(stateDir + "/exec.fifo", 0o622)
-            _ = chown(stateDir + "/exec.fifo", rootUid, rootGid)
+            if !startAtOnce {
+                if mkfifo(stateDir + "/exec.fifo", 0o622) != 0 { throw SystemError("mkfifo", stateDir + "/exec.fifo") }
+                let rootUid = hostID(0, spec.linux?.uidMappings, userns: plan.namespaces.new.contains(.user))
+                let rootGid = hostID(0, spec.linux?.gidMappings, userns: plan.namespaces.new.contains(.user))
+                // mkfifo applies the umask: set 0622 so the container's user can open it for writing.
+                _ = chmod(stateDir + "/exec.fifo", 0o622)
+                _ = chown(stateDir + "/exec.fifo", rootUid, rootGid)
+            }
 
             // cgroup: its directories are resolved here and limited after clone, while the init
             // sets up its mounts.
@@ -125,8 +145,10 @@ extension Container {
             if let cg = cgroup, !options.rootless {
                 try store.save(state)
                 cgroupMade = true
-                try cg.create()
-                join = try cg.openJoin()
+                // The cgroup2 directory now, for CLONE_INTO_CGROUP; the v1 ones after the clone,
+                // while the init mounts (their `tasks` files go to the init with `.go`).
+                try cg.create(.unified)
+                join = try cg.openJoin(.unified)
             }
 
             var consoleFd: Int32?
@@ -171,13 +193,24 @@ extension Container {
                 }
             }
 
-            let ctx = InitContext(plan: plan, id: id, channel: initEnd, stateDirFd: stateDirPathFd.rawValue,
+            var ctx = InitContext(plan: plan, id: id, channel: initEnd, stateDirFd: stateDirPathFd.rawValue,
                                   consoleSocket: consoleFd, preserveFds: preserve, noPivot: options.noPivot,
                                   joinInInit: joinInInit, cgroup: cgroup, cgroupJoin: join, seccomp: seccomp,
                                   extraEnv: extraEnv, closeInInit: [dirFd.rawValue])
+            ctx.startOverChannel = startAtOnce
+            // The helper's network namespace, if it made one (otherwise the clone makes it).
+            var netnsFd: Int32 = -1
+            if let job = netnsJob {
+                netnsJob = nil
+                netnsFd = ocirun_netns_finish(job)
+            }
+            defer { if netnsFd >= 0 { close(netnsFd) } }
+            ctx.netnsFd = netnsFd >= 0 ? netnsFd : nil
             // A new cgroup namespace is made by the init once it is in its cgroup (after `.go`), so
             // that the namespace's root is the container's cgroup, not the caller's (conmon's).
-            let cloneFlags = UInt(UInt32(bitPattern: plan.namespaces.cloneFlags & ~ocirun_CLONE_NEWCGROUP))
+            var newFlags = plan.namespaces.cloneFlags & ~ocirun_CLONE_NEWCGROUP
+            if netnsFd >= 0 { newFlags &= ~ocirun_CLONE_NEWNET }
+            let cloneFlags = UInt(UInt32(bitPattern: newFlags))
             let (pid, inUnified) = join?.clone(flags: cloneFlags) ?? (ocirun_clone(cloneFlags), false)
             if pid == 0 {
                 parentEnd.close()
@@ -214,6 +247,8 @@ extension Container {
             }
             join?.close()
             join = nil
+            var v1Join: CgroupJoin?
+            defer { v1Join?.close() }
             try preferInitError {
                 if let cg = cgroup {
                     if options.rootless {
@@ -222,6 +257,8 @@ extension Container {
                         try CgroupResources.applyDelegated(spec.linux?.resources, to: cg)
                         try cg.add(pid: pid)
                     } else {
+                        try cg.create(.v1)
+                        v1Join = try cg.openJoin(.v1)
                         try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
                         // The init joins the v1 hierarchies after `.go`; the cgroup2 one here only
                         // where the kernel could not clone into it.
@@ -238,7 +275,9 @@ extension Container {
                 if plan.namespaces.new.contains(.user) {
                     try writeIDMappings(pid: pid, spec: spec, rootless: options.rootless)
                 }
-                try parentEnd.send(.go(pid))
+                try parentEnd.send(.go(pid), fds: v1Join?.taskFds ?? [])
+                v1Join?.close()
+                v1Join = nil
             }
 
             loop: while true {
@@ -267,12 +306,16 @@ extension Container {
                     break loop
                 case .error(let m):
                     throw RuntimeError(.failed, m)
-                case .go, .hooksDone:
+                case .go, .hooksDone, .start:
                     throw RuntimeError(.failed, "unexpected message from container init")
                 }
             }
 
             state.phase = "created"
+            if startAtOnce {
+                // The init execs while the state is written: without exec.fifo it reads running.
+                try parentEnd.send(.start)
+            }
             try store.save(state)
             if let pf = options.pidFile {
                 try withContext("write pid file") {
@@ -281,7 +324,8 @@ extension Container {
             }
             cleanupState = false
             _ = dirFd
-            return CreatedContainer(pid: pid, container: Container(store: store, state: state, status: .created, spec: spec))
+            return CreatedContainer(pid: pid, container: Container(store: store, state: state,
+                                                                   status: startAtOnce ? .running : .created, spec: spec))
         } catch {
             throw RuntimeError.wrap(error, "create container \"\(id)\"")
         }

@@ -44,6 +44,12 @@ extension Container {
         unlink(fifoPath)
         // state.json is not rewritten: without exec.fifo the status reads running (or stopped),
         // as runc and crun tell it.
+        try started(&c)
+    }
+
+    /// What follows the start of the process: poststart hooks.
+    static func started(_ c: inout Container) throws {
+        let id = c.id
         c.status = .running
         if let spec = c.savedSpec(), let hooks = spec.hooks?.poststart, !hooks.isEmpty {
             // runtime.md (1.1+): a failing poststart hook is an error and stops the container.
@@ -138,13 +144,14 @@ extension Container {
     /// `run`: create, start, and — unless detached — wait for the init, delete the container and
     /// return its exit status (128+N when killed by signal N).
     public static func run(id: String, options: CreateOptions, detach: Bool, store: StateStore) throws -> Int32 {
-        let created = try create(id: id, options: options, store: store)
+        let created = try create(id: id, options: options, store: store, startAtOnce: true)
         do {
-            // The container as create left it (state and config in memory: no reload).
+            // The container as create left it (state and config in memory: no reload); create
+            // started the process already.
             let lock = try store.lock(id)
             defer { _ = lock }
             var c = created.container
-            try start(&c)
+            try started(&c)
         } catch {
             if let c = try? load(id, store: store) { try? c.destroy(runPoststop: false, logger: options.logger) }
             throw error

@@ -168,8 +168,8 @@ public struct Container {
                 errors.append("\(SystemError("umount", m))")
             }
         }
-        if runPoststop, let spec = savedSpec() {
-            HookRunner.runIgnoringFailures(spec.hooks?.poststop, stage: "poststop", state: hookState(.stopped)) {
+        if runPoststop, let spec = savedSpec(), let poststop = spec.hooks?.poststop, !poststop.isEmpty {
+            HookRunner.runIgnoringFailures(poststop, stage: "poststop", state: hookState(.stopped)) {
                 logger.warning($0)
             }
         }

@@ -14,6 +14,9 @@ struct InitContext {
     var channel: SyncChannel
     /// ocirun_O_PATH descriptor of the state directory, for exec.fifo after pivot_root.
     var stateDirFd: Int32
+    /// `run`: the parent starts the process itself with `.start` on the channel, right after
+    /// `.ready`; there is no exec.fifo.
+    var startOverChannel = false
     /// Connected --console-socket, when the process has a terminal.
     var consoleSocket: Int32?
     var preserveFds: Int
@@ -21,11 +24,15 @@ struct InitContext {
     /// Namespaces the init joins itself (mount and user; the parent joins the others).
     var joinInInit: [(NamespaceKind, Int32)]
     var cgroup: ContainerCgroup?
-    /// The cgroup's files the init joins through after `.go` (when not rootless).
+    /// The cgroup's files the init joins through after `.go` (when not rootless): the cgroup2
+    /// directory for the clone; the v1 `tasks` files arrive with `.go`.
     var cgroupJoin: CgroupJoin?
     var seccomp: SeccompProfile?
     /// Extra environment (LISTEN_FDS/LISTEN_PID passed through from the caller).
     var extraEnv: [String]
+    /// A network namespace made for the container before the clone (`ocirun_netns_start`):
+    /// the init joins it first thing.
+    var netnsFd: Int32?
     /// Descriptors of the parent the init must not keep (the container lock: flock locks
     /// belong to the open file, and an init holding it would block every later command).
     var closeInInit: [Int32]
@@ -38,6 +45,13 @@ enum InitProcess {
         var ctx = ctx
         for fd in ctx.closeInInit { close(fd) }
         do {
+            if let fd = ctx.netnsFd {
+                // Before anything that depends on it (the sysfs mount shows its devices).
+                try withContext("join network namespace") {
+                    try retrying("setns") { ocirun_setns(fd, ocirun_CLONE_NEWNET) }
+                }
+                close(fd)
+            }
             try setUp(&ctx)
         } catch {
             try? ctx.channel.send(.error("\(error)"))
@@ -85,10 +99,17 @@ enum InitProcess {
         // Wait until the parent limited the cgroup and wrote the id mappings; then join the cgroup.
         func waitForGo() throws {
             guard goPid == nil else { return }
-            guard case .go(let p)? = try channel.receive() else { _exit(1) }
+            guard let (msg, fds) = try channel.receiveWithFds(), case .go(let p) = msg else { _exit(1) }
             goPid = p
-            // The cgroup is limited now: join it (CgroupJoin).
+            // The cgroup is limited now: join it (CgroupJoin). The v1 hierarchies' `tasks` files
+            // come with `.go` (the parent made those directories after the clone).
             try ctx.cgroupJoin?.joinSelf()
+            if !fds.isEmpty {
+                var v1 = CgroupJoin()
+                if let cg = ctx.cgroup { v1.taskDirs = cg.sortedKeys(.v1).map { cg.paths[$0] ?? $0 } }
+                v1.taskFds = fds
+                try v1.joinSelf()
+            }
         }
         if early { try setUpHostnameAndRootfs(plan, cgroup: ctx.cgroup, beforeCgroupMount: waitForGo) }
         try waitForGo()
@@ -188,14 +209,19 @@ enum InitProcess {
         let executable = try lookPath(args[0], env: env)
 
         // Ready: the parent records the state and exits; `start` opens exec.fifo to let us go on.
+        // Under `run` the parent says `.start` at once and records the state meanwhile.
         try ctx.channel.send(.ready)
-        ctx.channel.close()
-
-        let fifo = openat(ctx.stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC)
-        if fifo < 0 { fail("open exec.fifo", SystemError("open", "exec.fifo")) }
-        var zero: UInt8 = 0x30
-        if write(fifo, &zero, 1) != 1 { fail("write exec.fifo", SystemError("write", "exec.fifo")) }
-        close(fifo)
+        if ctx.startOverChannel {
+            guard case .start? = try? ctx.channel.receive() else { _exit(1) }
+            ctx.channel.close()
+        } else {
+            ctx.channel.close()
+            let fifo = openat(ctx.stateDirFd, "exec.fifo", O_WRONLY | O_CLOEXEC)
+            if fifo < 0 { fail("open exec.fifo", SystemError("open", "exec.fifo")) }
+            var zero: UInt8 = 0x30
+            if write(fifo, &zero, 1) != 1 { fail("write exec.fifo", SystemError("write", "exec.fifo")) }
+            close(fifo)
+        }
         close(ctx.stateDirFd)
 
         if let sc = hooks?.startContainer, !sc.isEmpty {

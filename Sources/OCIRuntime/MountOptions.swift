@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LinuxSystem
 
 /// Mount flags named in `mounts[].options` (mount(8) names), split into the flags for mount(2),
 /// the propagation changes applied after it, and the leftover filesystem data string.
@@ -60,5 +61,5 @@ public struct MountOptions: Equatable, Sendable {
         }
     }
 
-    public var dataString: String { data.joined(separator: ",") }
+    public var dataString: String { Files.join(data, ",") }
 }

@@ -18,6 +18,22 @@ public enum NamespaceKind: String, CaseIterable, Sendable {
         }
     }
 
+    /// The kind of a config's `type`: comparisons, not the synthesized `init(rawValue:)`,
+    /// whose generic string-switch helper costs more on every create.
+    public static func named(_ type: String) -> NamespaceKind? {
+        switch type {
+        case "pid": return .pid
+        case "network": return .network
+        case "mount": return .mount
+        case "ipc": return .ipc
+        case "uts": return .uts
+        case "user": return .user
+        case "cgroup": return .cgroup
+        case "time": return .time
+        default: return nil
+        }
+    }
+
     /// The file name under /proc/PID/ns.
     public var procName: String {
         switch self {
@@ -36,12 +52,12 @@ public struct NamespacePlan: Sendable {
     public var joined: [(NamespaceKind, String)] = []
 
     public init(_ namespaces: [LinuxNamespace]?) throws {
-        var seen = Set<String>()
         for (i, ns) in (namespaces ?? []).enumerated() {
-            guard let kind = NamespaceKind(rawValue: ns.type) else {
+            guard let kind = NamespaceKind.named(ns.type) else {
                 throw RuntimeError(.invalidArgument, "linux.namespaces[\(i)]: unknown namespace type \"\(ns.type)\"")
             }
-            guard seen.insert(ns.type).inserted else {
+            // Eight kinds at most: the lists, not a Set (no hashing metadata on every create).
+            guard !has(kind) else {
                 throw RuntimeError(.invalidArgument, "linux.namespaces[\(i)]: namespace type \"\(ns.type)\" given twice")
             }
             if let path = ns.path, !path.isEmpty {

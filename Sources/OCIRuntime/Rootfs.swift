@@ -157,7 +157,7 @@ enum Rootfs {
         for h in layout.v1 + (layout.unified.map { [CgroupLayout.Hierarchy(mountPoint: $0, controllers: ["unified"])] } ?? []) {
             let name = String(h.mountPoint.split(separator: "/").last ?? "")
             guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else { continue }
-            let key = h.controllers == ["unified"] ? "unified" : h.controllers.joined(separator: ",")
+            let key = h.controllers == ["unified"] ? "unified" : Files.join(h.controllers, ",")
             let source = cgroup?.paths[key] ?? h.mountPoint
             guard Files.isDirectory(source) else { continue }
             if mkdirat(dir.rawValue, name, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir", dest + "/" + name) }
@@ -200,9 +200,9 @@ enum Rootfs {
                 try createDevice(root: root, d, userns: userns, strict: true, parents: &parents)
             }
         }
-        let links = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/self/fd/1", "stdout"),
-                     ("/proc/self/fd/2", "stderr")]
-        for (target, name) in links {
+        let targets = ["/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2"]
+        let names = ["fd", "stdin", "stdout", "stderr"]
+        for (target, name) in zip(targets, names) {
             if symlinkat(target, dev.rawValue, name) != 0 && errno != EEXIST { throw SystemError("symlink", "/dev/" + name) }
         }
         // /dev/ptmx follows the container's own devpts instance.

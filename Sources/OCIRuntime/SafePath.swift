@@ -32,11 +32,12 @@ public struct SafeRoot {
     public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws -> FileDescriptor {
         var current = try FileDescriptor.openat(fd, ".", ocirun_O_PATH | O_DIRECTORY)
         var sofar = ""
-        for comp in relative(path).split(separator: "/") {
-            sofar += "/" + comp
+        for comp in Files.components(path) {
+            sofar += "/"
+            sofar += comp
             if let next = try? open(sofar, ocirun_O_PATH | O_DIRECTORY) { current = next; continue }
             // `current` was resolved inside the root; mkdirat creates a plain name under it.
-            if mkdirat(current.rawValue, String(comp), mode) != 0 && errno != EEXIST {
+            if mkdirat(current.rawValue, comp, mode) != 0 && errno != EEXIST {
                 throw SystemError("mkdir", self.path + sofar)
             }
             current = try open(sofar, ocirun_O_PATH | O_DIRECTORY)
@@ -47,11 +48,12 @@ public struct SafeRoot {
     /// Makes sure `path` exists as a mount target: a directory, or an empty file when `file` is true.
     public func makeMountTarget(_ path: String, file: Bool) throws -> FileDescriptor {
         if let existing = try? open(path, ocirun_O_PATH) { return existing }
-        let rel = relative(path)
+        var comps = Files.components(path)
+        let rel = Files.join(comps, "/")
         guard !file else {
-            let parentPath = "/" + rel.split(separator: "/").dropLast().joined(separator: "/")
+            let name = comps.popLast() ?? ""
+            let parentPath = "/" + Files.join(comps, "/")
             let parent = try makeDirectories(parentPath)
-            let name = String(rel.split(separator: "/").last ?? "")
             // O_EXCL|O_NOFOLLOW: a dangling symlink planted at the target is not followed.
             let dirfd = try open(parentPath, O_DIRECTORY | O_RDONLY)
             _ = parent
@@ -63,7 +65,7 @@ public struct SafeRoot {
     }
 
     func relative(_ path: String) -> String {
-        path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+        Files.join(Files.components(path), "/")
     }
 
     /// Fallback walk: each component opened with O_NOFOLLOW; symlinks re-resolved from the root;

@@ -15,8 +15,10 @@ public enum SyncMessage: Equatable, Sendable {
     case runCreateRuntimeHooks
     /// parent → init: hooks done.
     case hooksDone
-    /// init → parent: set-up complete, waiting on exec.fifo.
+    /// init → parent: set-up complete, waiting on exec.fifo (or, for `run`, on `.start`).
     case ready
+    /// parent → init (`run`): exec the process now; no exec.fifo.
+    case start
     /// init → parent (or parent → init): failure, with the message to report.
     case error(String)
 
@@ -27,6 +29,7 @@ public enum SyncMessage: Equatable, Sendable {
         case .runCreateRuntimeHooks: return [UInt8(ascii: "H")]
         case .hooksDone: return [UInt8(ascii: "D")]
         case .ready: return [UInt8(ascii: "R")]
+        case .start: return [UInt8(ascii: "T")]
         case .error(let m): return [UInt8(ascii: "E")] + Array(m.utf8)
         }
     }
@@ -39,6 +42,7 @@ public enum SyncMessage: Equatable, Sendable {
         case UInt8(ascii: "H"): return .runCreateRuntimeHooks
         case UInt8(ascii: "D"): return .hooksDone
         case UInt8(ascii: "R"): return .ready
+        case UInt8(ascii: "T"): return .start
         case UInt8(ascii: "E"): return .error(String(decoding: b.dropFirst(), as: UTF8.self))
         default: return nil
         }
@@ -65,21 +69,26 @@ public struct SyncChannel {
 
     /// Receives one message; nil when the other end closed (the peer died).
     public func receive() throws -> SyncMessage? {
-        var buf = [UInt8](repeating: 0, count: 65536)
-        let n = try buf.withUnsafeMutableBytes { b in
-            try retrying("recv") { Glibc.recv(fd, b.baseAddress, b.count, 0) }
+        // Into uninitialized storage: a zeroed 64 KiB buffer costs 16 page faults per message,
+        // and only the bytes received are ever read.
+        let buf = try [UInt8](unsafeUninitializedCapacity: SyncChannel.maxMessage) { b, count in
+            count = try retrying("recv") { Glibc.recv(fd, b.baseAddress, b.count, 0) }
         }
-        if n == 0 { return nil }
-        return SyncMessage.decode(buf[0..<n])
+        if buf.isEmpty { return nil }
+        return SyncMessage.decode(buf[...])
     }
 
     /// The error the peer sent before it died, if one is waiting (never blocks).
     public func pendingError() -> String? {
-        var buf = [UInt8](repeating: 0, count: 65536)
-        let n = buf.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-        guard n > 0, case .error(let m)? = SyncMessage.decode(buf[0..<n]) else { return nil }
+        let buf = [UInt8](unsafeUninitializedCapacity: SyncChannel.maxMessage) { b, count in
+            count = max(0, Glibc.recv(fd, b.baseAddress, b.count, Int32(MSG_DONTWAIT)))
+        }
+        guard !buf.isEmpty, case .error(let m)? = SyncMessage.decode(buf[...]) else { return nil }
         return m
     }
+
+    /// The longest message: an error text (a packet longer than this is cut).
+    static let maxMessage = 65536
 
     /// Sends a message with a descriptor attached.
     public func send(_ m: SyncMessage, fd passed: Int32) throws {
@@ -90,12 +99,41 @@ public struct SyncChannel {
 
     /// Receives one message and the descriptor attached to it, if any.
     public func receiveWithFd() throws -> (SyncMessage, Int32?)? {
-        var buf = [CChar](repeating: 0, count: 65536)
         var passed: Int32 = -1
-        let n = try retrying("recvmsg") { ocirun_recv_fd(fd, &buf, buf.count, &passed) }
-        if n == 0 { return nil }
-        guard let m = SyncMessage.decode(buf[0..<Int(n)].map { UInt8(bitPattern: $0) }[...]) else { return nil }
+        let buf = try [UInt8](unsafeUninitializedCapacity: SyncChannel.maxMessage) { b, count in
+            count = Int(try b.withMemoryRebound(to: CChar.self) { c in
+                try retrying("recvmsg") { ocirun_recv_fd(fd, c.baseAddress, c.count, &passed) }
+            })
+        }
+        if buf.isEmpty { return nil }
+        guard let m = SyncMessage.decode(buf[...]) else { return nil }
         return (m, passed >= 0 ? passed : nil)
+    }
+
+    /// Sends a message with descriptors attached (at most OCIRUN_MAX_PASSED_FDS).
+    public func send(_ m: SyncMessage, fds passed: [Int32]) throws {
+        let bytes = m.encoded.map { CChar(bitPattern: $0) }
+        let rc = passed.withUnsafeBufferPointer { f in
+            bytes.withUnsafeBufferPointer { ocirun_send_fds(fd, f.baseAddress, Int32(f.count), $0.baseAddress, $0.count) }
+        }
+        if rc != 0 { throw SystemError("sendmsg") }
+    }
+
+    /// Receives one message and the descriptors attached to it (close-on-exec).
+    public func receiveWithFds() throws -> (SyncMessage, [Int32])? {
+        var fds = [Int32](repeating: -1, count: Int(OCIRUN_MAX_PASSED_FDS))
+        var nfds: Int32 = 0
+        let buf = try [UInt8](unsafeUninitializedCapacity: SyncChannel.maxMessage) { b, count in
+            count = Int(try b.withMemoryRebound(to: CChar.self) { c in
+                try retrying("recvmsg") { ocirun_recv_fds(fd, c.baseAddress, c.count, &fds, Int32(fds.count), &nfds) }
+            })
+        }
+        let got = Array(fds[0..<Int(nfds)])
+        guard !buf.isEmpty, let m = SyncMessage.decode(buf[...]) else {
+            for f in got { Glibc.close(f) }
+            return nil
+        }
+        return (m, got)
     }
 
     public func close() { Glibc.close(fd) }

@@ -88,34 +88,58 @@ public enum FastPath {
     }
 }
 
-/// Flags of one command: every spelling with the flag's key. Arrays searched in order, not
-/// dictionaries: a handful of names, and no hashing or generic metadata on every start.
+/// Flags of one command: every spelling with the flag's key, as flat [spelling, key, ...] lists.
+/// Arrays of strings searched in order, not dictionaries or arrays of tuples: a handful of names,
+/// and no hashing or generic metadata to instantiate on every start.
 struct FlagTable {
-    var valued: [(spelling: String, key: String)] = []
-    var boolean: [(spelling: String, key: String)] = []
+    var valued: [String] = []
+    var boolean: [String] = []
+
+    init(valued: [String] = [], boolean: [String] = []) {
+        self.valued = valued
+        self.boolean = boolean
+    }
 
     mutating func merge(_ other: FlagTable) {
-        for f in other.valued where !valued.contains(where: { $0.spelling == f.spelling }) { valued.append(f) }
-        for f in other.boolean where !boolean.contains(where: { $0.spelling == f.spelling }) { boolean.append(f) }
+        FlagTable.merge(&valued, other.valued)
+        FlagTable.merge(&boolean, other.boolean)
+    }
+
+    static func merge(_ into: inout [String], _ other: [String]) {
+        var i = 0
+        while i + 1 < other.count {
+            if key(into, other[i]) == nil { into += [other[i], other[i + 1]] }
+            i += 2
+        }
+    }
+
+    /// The key of `spelling` in a flat list.
+    static func key(_ list: [String], _ spelling: String) -> String? {
+        var i = 0
+        while i + 1 < list.count {
+            if list[i] == spelling { return list[i + 1] }
+            i += 2
+        }
+        return nil
     }
 
     static let create = FlagTable(
-        valued: [("-b", "bundle"), ("--bundle", "bundle"), ("--pid-file", "pid-file"),
-                 ("--console-socket", "console-socket"), ("--preserve-fds", "preserve-fds")],
-        boolean: [("--no-pivot", "no-pivot"), ("--no-new-keyring", "no-new-keyring")])
-    static let runOnly = FlagTable(boolean: [("-d", "detach"), ("--detach", "detach"), ("--keep", "keep")])
-    static let kill = FlagTable(boolean: [("-a", "all"), ("--all", "all")])
-    static let delete = FlagTable(boolean: [("-f", "force"), ("--force", "force")])
-    static let list = FlagTable(valued: [("-f", "format"), ("--format", "format")],
-                                boolean: [("-q", "quiet"), ("--quiet", "quiet")])
+        valued: ["-b", "bundle", "--bundle", "bundle", "--pid-file", "pid-file",
+                 "--console-socket", "console-socket", "--preserve-fds", "preserve-fds"],
+        boolean: ["--no-pivot", "no-pivot", "--no-new-keyring", "no-new-keyring"])
+    static let runOnly = FlagTable(boolean: ["-d", "detach", "--detach", "detach", "--keep", "keep"])
+    static let kill = FlagTable(boolean: ["-a", "all", "--all", "all"])
+    static let delete = FlagTable(boolean: ["-f", "force", "--force", "force"])
+    static let list = FlagTable(valued: ["-f", "format", "--format", "format"],
+                                boolean: ["-q", "quiet", "--quiet", "quiet"])
     static let exec = FlagTable(
-        valued: [("-p", "process"), ("--process", "process"), ("--pid-file", "pid-file"),
-                 ("--console-socket", "console-socket"), ("--cwd", "cwd"), ("-e", "env"), ("--env", "env"),
-                 ("-u", "user"), ("--user", "user"), ("-c", "cap"), ("--cap", "cap"),
-                 ("--preserve-fds", "preserve-fds"), ("-g", "additional-gids"), ("--additional-gids", "additional-gids"),
-                 ("--process-label", "process-label"), ("--apparmor", "apparmor")],
-        boolean: [("-d", "detach"), ("--detach", "detach"), ("-t", "tty"), ("--tty", "tty"),
-                  ("--no-new-privs", "no-new-privs")])
+        valued: ["-p", "process", "--process", "process", "--pid-file", "pid-file",
+                 "--console-socket", "console-socket", "--cwd", "cwd", "-e", "env", "--env", "env",
+                 "-u", "user", "--user", "user", "-c", "cap", "--cap", "cap",
+                 "--preserve-fds", "preserve-fds", "-g", "additional-gids", "--additional-gids", "additional-gids",
+                 "--process-label", "process-label", "--apparmor", "apparmor"],
+        boolean: ["-d", "detach", "--detach", "detach", "-t", "tty", "--tty", "tty",
+                  "--no-new-privs", "no-new-privs"])
 
     /// Splits `args` into flags and positionals. With `passthroughAfter: n`, everything after
     /// the n-th positional is the passthrough tail (exec's command), taken as is.
@@ -141,7 +165,7 @@ struct FlagTable {
                     name = String(a[..<eq])
                     inline = String(a[a.index(after: eq)...])
                 }
-                if let key = valued.first(where: { $0.spelling == name })?.key {
+                if let key = FlagTable.key(valued, name) {
                     let value: String
                     if let inline {
                         value = inline
@@ -150,8 +174,9 @@ struct FlagTable {
                         i += 1
                         value = args[i]
                     }
-                    out.values.append((key, value))
-                } else if let key = boolean.first(where: { $0.spelling == name })?.key, inline == nil {
+                    out.keys.append(key)
+                    out.values.append(value)
+                } else if let key = FlagTable.key(boolean, name), inline == nil {
                     if !out.flags.contains(key) { out.flags.append(key) }
                 } else {
                     return nil   // --help, -h, unknown or bundled flags: ArgumentParser decides.
@@ -167,16 +192,28 @@ struct FlagTable {
 }
 
 struct ParsedFlags {
-    /// Valued flags in command-line order.
-    var values: [(key: String, value: String)] = []
+    /// Valued flags in command-line order: keys[i] was given values[i].
+    var keys: [String] = []
+    var values: [String] = []
     var flags: [String] = []
     var positionals: [String] = []
     var passthrough: [String] = []
 
     func has(_ key: String) -> Bool { flags.contains(key) }
     /// The last value given (ArgumentParser keeps the last of a repeated single-value option).
-    func last(_ key: String) -> String? { values.last(where: { $0.key == key })?.value }
-    func all(_ key: String) -> [String] { values.filter { $0.key == key }.map(\.value) }
+    func last(_ key: String) -> String? {
+        var i = keys.count - 1
+        while i >= 0 {
+            if keys[i] == key { return values[i] }
+            i -= 1
+        }
+        return nil
+    }
+    func all(_ key: String) -> [String] {
+        var out: [String] = []
+        for i in 0..<keys.count where keys[i] == key { out.append(values[i]) }
+        return out
+    }
 }
 
 extension CreateValues {

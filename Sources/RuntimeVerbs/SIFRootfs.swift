@@ -23,10 +23,15 @@ struct SIFRootfsProvider: RootfsProvider {
 
 /// Registers the SIF rootfs provider with the runtime (called before create/run).
 public func registerSIFRootfsProvider() {
-    if !RootfsProviders.registered.contains(where: { $0 is SIFRootfsProvider }) {
+    // A flag, not `registered.contains { $0 is SIFRootfsProvider }`: a dynamic cast on every
+    // create costs a scan of the binary's conformance records.
+    if !sifProviderRegistered {
+        sifProviderRegistered = true
         RootfsProviders.registered.append(SIFRootfsProvider())
     }
 }
+
+nonisolated(unsafe) private var sifProviderRegistered = false
 
 /// Checks an image by running `ocirun-cli sif policy-check` on it; its message (stderr) becomes
 /// the error.

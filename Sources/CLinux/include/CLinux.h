@@ -74,6 +74,18 @@ void ocirun_set_errno(int e);
 /* SCM_RIGHTS over a unix socket. */
 int ocirun_send_fd(int sock, int fd, const char *msg, size_t msglen);
 int ocirun_recv_fd(int sock, char *buf, size_t buflen, int *fd_out);
+/* Up to OCIRUN_MAX_PASSED_FDS descriptors with one message (SCM_RIGHTS). recv returns the
+   message length and sets *nfds; received descriptors are close-on-exec. */
+#define OCIRUN_MAX_PASSED_FDS 32
+
+/* A new network namespace made by a helper thread while the caller goes on (creating one
+   takes a few hundred microseconds in the kernel: loopback, sysctl tables). start returns a
+   handle (NULL with errno on failure); finish waits and returns a close-on-exec descriptor of
+   the namespace, or -1 with errno. */
+void *ocirun_netns_start(void);
+int ocirun_netns_finish(void *handle);
+int ocirun_send_fds(int sock, const int *fds, int nfds, const char *msg, size_t msglen);
+int ocirun_recv_fds(int sock, char *buf, size_t buflen, int *fds_out, int maxfds, int *nfds);
 
 /* wait status decoding (macros in C). */
 int ocirun_wifexited(int status);
