@@ -105,9 +105,6 @@ extension Container {
             }
         }
         do {
-            // A new directory, and no command reads the config before state.json exists: no
-            // temp file and rename needed.
-            try Files.createNew(stateDir + "/config.json", configBytes)
             // A root file system mounted on the host (a SIF image): before anything else is set up.
             hostMounts = try RootfsProviders.prepare(spec: spec, bundle: bundle, rootfs: plan.rootfs, stateDir: stateDir)
             if !startAtOnce {
@@ -279,6 +276,10 @@ extension Container {
                 v1Join?.close()
                 v1Join = nil
             }
+            // The config's copy, while the init sets up (nothing reads it before create returns;
+            // a `delete --force` after a crash before this point runs no poststop hooks). A new
+            // directory: no temp file and rename needed.
+            try Files.createNew(stateDir + "/config.json", configBytes)
 
             loop: while true {
                 guard let (msg, fd) = try parentEnd.receiveWithFd() else {

@@ -91,10 +91,11 @@ public enum Verbs {
         runReportingErrors {
             let store = try globalOptions.store()
             var out = OutputBuffer()
-            var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"])
+            let ids = store.ids()
+            var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], expectedRows: quiet || json ? 0 : ids.count)
             if json { try out.append("[") }
             var first = true
-            for id in store.ids() {
+            for id in ids {
                 guard let c = try? Container.load(id, store: store) else { continue }
                 if quiet {
                     try out.append(c.id + "\n")
@@ -199,36 +200,48 @@ extension Verbs {
 
 /// Rows of a table, each kept as one string (cells apart by NUL), and each column's width so far.
 struct Table {
-    private var rows: [String] = []
+    /// Every cell's bytes, one after the other, each followed by a NUL: one buffer instead of a
+    /// string per row (`list` keeps a thousand rows until the widths are known).
+    private var cells: [UInt8] = []
     private var widths: [Int]
 
-    init(_ header: [String]) {
+    init(_ header: [String], expectedRows: Int = 0) {
         widths = [Int](repeating: 0, count: header.count)
+        cells.reserveCapacity((expectedRows + 1) * 96)
         append(header)
     }
 
     mutating func append(_ cells: [String]) {
-        var row = ""
-        for (i, cell) in cells.enumerated() {
-            if i > 0 { row += "\0" }
-            row += cell
-            if i < widths.count { widths[i] = max(widths[i], cell.unicodeScalars.count) }
+        for (i, cell) in cells.enumerated() where i < widths.count {
+            self.cells.append(contentsOf: cell.utf8)
+            self.cells.append(0)
+            widths[i] = max(widths[i], cell.unicodeScalars.count)
         }
-        rows.append(row)
+        // A short row is padded with empty cells.
+        for _ in cells.count..<max(cells.count, widths.count) { self.cells.append(0) }
     }
 
     /// Each row, its cells padded to their column's width plus three spaces (not the last).
     func forEachLine(_ body: (String) throws -> Void) rethrows {
-        for row in rows {
-            let cells = row.split(separator: "\0", omittingEmptySubsequences: false)
-            var line = ""
-            for (i, cell) in cells.enumerated() {
-                line += cell
-                if i < cells.count - 1 {
-                    line += String(repeating: " ", count: (i < widths.count ? widths[i] : 0) - cell.unicodeScalars.count + 3)
-                }
+        let n = widths.count
+        guard n > 0 else { return }
+        var line: [UInt8] = []
+        var column = 0
+        var start = 0
+        for (i, b) in cells.enumerated() where b == 0 {
+            let cell = cells[start..<i]
+            line.append(contentsOf: cell)
+            if column < n - 1 {
+                let shown = String(decoding: cell, as: UTF8.self).unicodeScalars.count
+                line.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - shown + 3))
+                column += 1
+            } else {
+                line.append(UInt8(ascii: "\n"))
+                try body(String(decoding: line, as: UTF8.self))
+                line.removeAll(keepingCapacity: true)
+                column = 0
             }
-            try body(line + "\n")
+            start = i + 1
         }
     }
 
@@ -243,13 +256,20 @@ struct Table {
     }
 }
 
-/// Standard output written in blocks of about 64 KB, not one string of everything.
+/// Standard output written in blocks of about 16 KB, not one string of everything: one buffer
+/// of fixed capacity, so that a long listing does not grow and copy it.
 struct OutputBuffer {
-    private var text = ""
+    private var text: String
+    private static let block = 16 * 1024
+
+    init() {
+        text = ""
+        text.reserveCapacity(OutputBuffer.block + 1024)
+    }
 
     mutating func append(_ s: String) throws {
+        if text.utf8.count + s.utf8.count > OutputBuffer.block { try flush() }
         text += s
-        if text.utf8.count >= 64 * 1024 { try flush() }
     }
 
     mutating func flush() throws {
