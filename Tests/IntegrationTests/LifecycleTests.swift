@@ -106,6 +106,30 @@ extension Integration {
             #expect(out.status == 7, "\(out)")
         }
 
+        /// `run` starts the process over its sync channel as soon as the init is ready (no
+        /// exec.fifo), and its new network namespace is made by a helper thread before the clone:
+        /// the container must read running at once, refuse a second start, and have a network
+        /// namespace of its own holding only an unconfigured loopback device.
+        @Test("run: running at once without exec.fifo, in a network namespace of its own")
+        func runStartsAtOnce() throws {
+            let sb = try Sandbox(args: ["/bin/sleep", "100"])
+            let id = sb.newID()
+            try #require(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
+            #expect(try sb.state(id).json?["status"] as? String == "running")
+            #expect(!FileManager.default.fileExists(atPath: sb.root + "/" + id + "/exec.fifo"))
+            let again = try sb.ocirunCommand(["start", id])
+            #expect(again.status != 0 && again.stderr.contains(id), "\(again)")
+            let pid = try #require(try sb.state(id).json?["pid"] as? Int)
+            let hostNet = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/net")
+            let initNet = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net")
+            #expect(initNet != hostNet)
+            let devices = try String(contentsOfFile: "/proc/\(pid)/net/dev", encoding: .utf8)
+                .split(separator: "\n").dropFirst(2).map { $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces) }
+            #expect(devices == ["lo"], "\(devices)")
+            #expect(try sb.ocirunCommand(["delete", "--force", id]).status == 0)
+            #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
+        }
+
         @Test("run passes the container's stdout through")
         func runStdout() throws {
             let sb = try Sandbox(args: ["/bin/probe", "echo=hello", "exit=4"])

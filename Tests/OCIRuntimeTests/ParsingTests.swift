@@ -68,6 +68,28 @@ struct FilesPathTests {
         #expect(Files.clean(input) == output)
     }
 
+    /// components keeps `..` (the kernel resolves it, through symlinks, inside the root).
+    @Test("components", arguments: [
+        ("/", [String]()), ("", []), ("//a//b/", ["a", "b"]), ("/a/./b/.", ["a", "b"]),
+        ("/a/../b", ["a", "..", "b"]), ("a/.b/..c", ["a", ".b", "..c"]), ("/é/ß", ["é", "ß"]),
+    ])
+    func components(input: String, output: [String]) {
+        #expect(Files.components(input) == output)
+        #expect(Files.join(Files.components(input), "/") == output.joined(separator: "/"))
+    }
+
+    @Test("listContains finds whole items of a comma-separated list only")
+    func listContains() {
+        #expect(Files.listContains("cpu,cpuacct", "cpu"))
+        #expect(Files.listContains("cpu,cpuacct", "cpuacct"))
+        #expect(Files.listContains("cpuset", "cpuset"))
+        #expect(!Files.listContains("cpu,cpuacct", "cpua"))
+        #expect(!Files.listContains("cpuset", "cpu"))
+        #expect(!Files.listContains("name=systemd", "systemd"))
+        #expect(!Files.listContains("", "cpu"))
+        #expect(Files.join([], ",") == "" && Files.join(["a"], ",") == "a")
+    }
+
     @Test("read returns whole files: regular ones of any size, and /proc files that report size 0")
     func readWholeFiles() throws {
         var template = Array("/tmp/ocirun-read-XXXXXX".utf8CString)
