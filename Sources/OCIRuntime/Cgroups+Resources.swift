@@ -172,6 +172,9 @@ public enum CgroupResources {
             try installDeviceFilter(r.devices ?? [], on: cg, strict: true)
             return
         }
+        // Consecutive writes to one file (devices.allow takes one rule per write) share an open.
+        var openPath = ""
+        var openFd: FileDescriptor?
         for wr in try v1Writes(r, devices: devices) {
             guard let dir = cg.path(for: wr.controller) else {
                 if wr.controller == "devices" { continue }
@@ -183,8 +186,22 @@ public enum CgroupResources {
                 }
                 throw RuntimeError(.unsupported, "cgroup controller \(wr.controller) is not mounted (needed for \(wr.file))")
             }
+            if wr.controller == "devices" {
+                let path = dir + "/" + wr.file
+                do {
+                    if openPath != path || openFd == nil {
+                        openFd = try FileDescriptor.open(path, O_WRONLY)
+                        openPath = path
+                    }
+                    try openFd?.writeAll(Array(wr.value.utf8))
+                } catch {
+                    throw RuntimeError(.failed, "set cgroup \(wr.file) to \"\(wr.value)\"", cause: error)
+                }
+                continue
+            }
             try write(dir, wr)
         }
+        openFd = nil
         if let u = r.unified, !u.isEmpty, let dir = cg.unifiedPath {
             for (k, v) in u.sorted(by: { $0.key < $1.key }) {
                 try write(dir, CgroupWrite(controller: "unified", file: k, value: v))

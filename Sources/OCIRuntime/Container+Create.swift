@@ -246,6 +246,7 @@ extension Container {
             join = nil
             var v1Join: CgroupJoin?
             defer { v1Join?.close() }
+            var sentDirs = false
             try preferInitError {
                 if let cg = cgroup {
                     if options.rootless {
@@ -256,6 +257,11 @@ extension Container {
                     } else {
                         try cg.create(.v1)
                         v1Join = try cg.openJoin(.v1)
+                        // The init may bind the directories now; it joins them at `.go`.
+                        try parentEnd.send(.cgroupDirs, fds: v1Join?.taskFds ?? [])
+                        sentDirs = true
+                        v1Join?.close()
+                        v1Join = nil
                         try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
                         // The init joins the v1 hierarchies after `.go`; the cgroup2 one here only
                         // where the kernel could not clone into it.
@@ -272,9 +278,8 @@ extension Container {
                 if plan.namespaces.new.contains(.user) {
                     try writeIDMappings(pid: pid, spec: spec, rootless: options.rootless)
                 }
-                try parentEnd.send(.go(pid), fds: v1Join?.taskFds ?? [])
-                v1Join?.close()
-                v1Join = nil
+                if !sentDirs { try parentEnd.send(.cgroupDirs) }
+                try parentEnd.send(.go(pid))
             }
             // The config's copy, while the init sets up (nothing reads it before create returns;
             // a `delete --force` after a crash before this point runs no poststop hooks). A new
@@ -307,7 +312,7 @@ extension Container {
                     break loop
                 case .error(let m):
                     throw RuntimeError(.failed, m)
-                case .go, .hooksDone, .start:
+                case .go, .hooksDone, .start, .cgroupDirs:
                     throw RuntimeError(.failed, "unexpected message from container init")
                 }
             }

@@ -91,27 +91,36 @@ enum InitProcess {
         // mappings, oom_score_adj): set them up meanwhile, in parallel with the parent (that
         // phase was about a fifth of `run`'s wall time with the init idle). Nothing of the
         // container's own code runs before `.go`.
-        // The parent limits the cgroup meanwhile: the cgroup mount, which binds the container's
-        // cgroup directories, waits for `.go`.
+        // The cgroup mount, which binds the container's cgroup directories, waits for
+        // `.cgroupDirs`; the parent limits the cgroup meanwhile, and the init joins it at `.go`.
         let early = ctx.joinInInit.isEmpty && !plan.namespaces.has(.user) && !plan.namespaces.new.contains(.cgroup)
         var goPid: Int32?
+        var v1 = CgroupJoin()
+        var dirsReady = false
         let channel = ctx.channel
+        // The cgroup's directories exist; the v1 `tasks` files come with the message.
+        func waitForDirs() throws {
+            guard !dirsReady else { return }
+            guard let (msg, fds) = try channel.receiveWithFds(), msg == .cgroupDirs else { _exit(1) }
+            dirsReady = true
+            if !fds.isEmpty {
+                if let cg = ctx.cgroup { v1.taskDirs = cg.sortedKeys(.v1).map { cg.paths[$0] ?? $0 } }
+                v1.taskFds = fds
+            }
+        }
         // Wait until the parent limited the cgroup and wrote the id mappings; then join the cgroup.
         func waitForGo() throws {
             guard goPid == nil else { return }
-            guard let (msg, fds) = try channel.receiveWithFds(), case .go(let p) = msg else { _exit(1) }
+            try waitForDirs()
+            guard case .go(let p)? = try channel.receive() else { _exit(1) }
             goPid = p
-            // The cgroup is limited now: join it (CgroupJoin). The v1 hierarchies' `tasks` files
-            // come with `.go` (the parent made those directories after the clone).
+            // The cgroup is limited now: join it (CgroupJoin), the cgroup2 group through the
+            // clone, each v1 hierarchy through its `tasks` file.
             try ctx.cgroupJoin?.joinSelf()
-            if !fds.isEmpty {
-                var v1 = CgroupJoin()
-                if let cg = ctx.cgroup { v1.taskDirs = cg.sortedKeys(.v1).map { cg.paths[$0] ?? $0 } }
-                v1.taskFds = fds
-                try v1.joinSelf()
-            }
+            try v1.joinSelf()
+            v1 = CgroupJoin()
         }
-        if early { try setUpHostnameAndRootfs(plan, cgroup: ctx.cgroup, beforeCgroupMount: waitForGo) }
+        if early { try setUpHostnameAndRootfs(plan, cgroup: ctx.cgroup, beforeCgroupMount: waitForDirs) }
         try waitForGo()
         let hostPid = goPid ?? 0
 

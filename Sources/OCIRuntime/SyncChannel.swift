@@ -7,7 +7,10 @@ import LinuxSystem
 /// Typed messages between `ocirun create` (the parent) and the container init, over a
 /// SOCK_SEQPACKET socketpair: one message per packet, a tag byte and an optional text.
 public enum SyncMessage: Equatable, Sendable {
-    /// parent → init: cgroup joined and id mappings written; go on.
+    /// parent → init: the cgroup's directories exist (the cgroup mount may bind them); the v1
+    /// hierarchies' `tasks` files ride along (SCM_RIGHTS). Always sent, first.
+    case cgroupDirs
+    /// parent → init: cgroup limited and id mappings written; join the cgroup and go on.
     case go(Int32)
     /// init → parent: the seccomp notify fd rides along (SCM_RIGHTS), for the listener.
     case seccompFd
@@ -24,6 +27,7 @@ public enum SyncMessage: Equatable, Sendable {
 
     var encoded: [UInt8] {
         switch self {
+        case .cgroupDirs: return [UInt8(ascii: "C")]
         case .go(let pid): return [UInt8(ascii: "G")] + Array(String(pid).utf8)
         case .seccompFd: return [UInt8(ascii: "S")]
         case .runCreateRuntimeHooks: return [UInt8(ascii: "H")]
@@ -37,6 +41,7 @@ public enum SyncMessage: Equatable, Sendable {
     static func decode(_ b: ArraySlice<UInt8>) -> SyncMessage? {
         guard let tag = b.first else { return nil }
         switch tag {
+        case UInt8(ascii: "C"): return .cgroupDirs
         case UInt8(ascii: "G"): return .go(Int32(String(decoding: b.dropFirst(), as: UTF8.self)) ?? 0)
         case UInt8(ascii: "S"): return .seccompFd
         case UInt8(ascii: "H"): return .runCreateRuntimeHooks

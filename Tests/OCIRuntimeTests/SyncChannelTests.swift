@@ -2,8 +2,8 @@ import Glibc
 import Testing
 @testable import OCIRuntime
 
-/// The parent ↔ init channel: typed messages, and `.go` carrying the v1 cgroups' `tasks`
-/// descriptors (SCM_RIGHTS), which the init writes to after the clone.
+/// The parent ↔ init channel: typed messages, and `.cgroupDirs` carrying the v1 cgroups'
+/// `tasks` descriptors (SCM_RIGHTS), which the init writes to when it joins.
 @Suite("SyncChannel")
 struct SyncChannelTests {
     @Test("messages round-trip, and descriptors sent with one arrive open and in order")
@@ -14,9 +14,9 @@ struct SyncChannelTests {
         var a: [Int32] = [0, 0], b: [Int32] = [0, 0]
         #expect(pipe(&a) == 0 && pipe(&b) == 0)
         defer { for fd in a + b { close(fd) } }
-        try parent.send(.go(4242), fds: [a[1], b[1]])
+        try parent.send(.cgroupDirs, fds: [a[1], b[1]])
         let (msg, fds) = try #require(try initEnd.receiveWithFds())
-        #expect(msg == .go(4242))
+        #expect(msg == .cgroupDirs)
         #expect(fds.count == 2)
         for (i, fd) in fds.enumerated() {
             #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0, "received descriptors are close-on-exec")
@@ -29,7 +29,7 @@ struct SyncChannelTests {
         #expect(read(b[0], &got, 1) == 1 && got == UInt8(ascii: "y"))
 
         // No descriptors, every message kind, and an error text of some length.
-        for m: SyncMessage in [.go(1), .ready, .start, .hooksDone, .runCreateRuntimeHooks, .error(String(repeating: "é", count: 3000))] {
+        for m: SyncMessage in [.cgroupDirs, .go(1), .ready, .start, .hooksDone, .runCreateRuntimeHooks, .error(String(repeating: "é", count: 3000))] {
             try initEnd.send(m)
             #expect(try parent.receive() == m)
         }
