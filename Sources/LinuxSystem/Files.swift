@@ -84,6 +84,28 @@ public enum Files {
         return names
     }
 
+    /// The names of the directories in `path` (symlinks not followed), from the entries' types:
+    /// no stat per entry unless the file system leaves the type unknown.
+    public static func listDirectories(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw SystemError("opendir", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let ent = readdir(dir) {
+            let type = ent.pointee.d_type
+            guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) else { continue }
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            if type == UInt8(DT_UNKNOWN) {
+                var st = stat()
+                guard fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+            }
+            names.append(name)
+        }
+        return names
+    }
+
     /// The current working directory.
     public static func currentDirectory() -> String {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

@@ -111,7 +111,11 @@ public struct StateStore {
 
     /// The ids in the root, sorted.
     public func ids() -> [String] {
-        ((try? Files.list(root)) ?? []).filter { Files.isDirectory(root + "/" + $0) }.sorted()
+        // One array, sorted in place (`list` of a thousand containers: no filtered and sorted
+        // copies, no stat per entry).
+        var names = (try? Files.listDirectories(root)) ?? []
+        names.sort()
+        return names
     }
 
     public func remove(_ id: String) throws {

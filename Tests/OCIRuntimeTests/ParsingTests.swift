@@ -119,6 +119,19 @@ struct FilesPathTests {
         #expect(throws: SystemError.self) { try Files.makeDirectories(base + "/file/sub") }
     }
 
+    @Test("listDirectories lists directories only, not files or symlinks to directories")
+    func listDirectories() throws {
+        var template = Array("/tmp/ocirun-lsdir-XXXXXX".utf8CString)
+        let base = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        defer { try? Files.removeTree(base) }
+        try Files.makeDirectories(base + "/b")
+        try Files.makeDirectories(base + "/a")
+        try Files.writeAtomically(base + "/file", Array("x".utf8))
+        #expect(symlink(base + "/a", base + "/link") == 0)
+        #expect(try Files.listDirectories(base).sorted() == ["a", "b"])
+        #expect(throws: SystemError.self) { try Files.listDirectories(base + "/missing") }
+    }
+
     @Test("splitParent", arguments: [
         ("/dev/net/tun", "/dev/net", "tun"), ("/x", "/", "x"), ("/", "/", ""),
     ])
