@@ -143,7 +143,7 @@ extension Container {
                 try store.save(state)
                 cgroupMade = true
                 // The cgroup2 directory now, for CLONE_INTO_CGROUP; the v1 ones after the clone,
-                // while the init mounts (their `tasks` files go to the init with `.go`).
+                // while the init mounts (their `tasks` files go to the init with `.cgroupDirs`).
                 try cg.create(.unified)
                 join = try cg.openJoin(.unified)
             }

@@ -25,7 +25,7 @@ struct InitContext {
     var joinInInit: [(NamespaceKind, Int32)]
     var cgroup: ContainerCgroup?
     /// The cgroup's files the init joins through after `.go` (when not rootless): the cgroup2
-    /// directory for the clone; the v1 `tasks` files arrive with `.go`.
+    /// directory for the clone; the v1 `tasks` files arrive with `.cgroupDirs`.
     var cgroupJoin: CgroupJoin?
     var seccomp: SeccompProfile?
     /// Extra environment (LISTEN_FDS/LISTEN_PID passed through from the caller).
