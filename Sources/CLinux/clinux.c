@@ -181,33 +181,14 @@ int ocirun_errno(void) { return errno; }
 void ocirun_set_errno(int e) { errno = e; }
 
 int ocirun_send_fd(int sock, int fd, const char *msg, size_t msglen) {
-    char dummy = 0;
-    struct iovec iov = { .iov_base = msglen ? (void *)msg : &dummy, .iov_len = msglen ? msglen : 1 };
-    union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int))]; } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
-    do { n = sendmsg(sock, &mh, MSG_NOSIGNAL); } while (n < 0 && errno == EINTR);
-    return n < 0 ? -1 : 0;
+    return ocirun_send_fds(sock, &fd, 1, msg, msglen);
 }
 
 int ocirun_recv_fd(int sock, char *buf, size_t buflen, int *fd_out) {
-    struct iovec iov = { .iov_base = buf, .iov_len = buflen };
-    union { struct cmsghdr hdr; char buf[CMSG_SPACE(sizeof(int))]; } u;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-    ssize_t n;
-    do { n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
-    *fd_out = -1;
-    if (n < 0) return -1;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(fd_out, CMSG_DATA(c), sizeof(int));
-    }
-    return (int)n;
+    int n = 0;
+    int r = ocirun_recv_fds(sock, buf, buflen, fd_out, 1, &n);
+    if (n == 0) *fd_out = -1;
+    return r;
 }
 
 int ocirun_send_fds(int sock, const int *fds, int nfds, const char *msg, size_t msglen) {

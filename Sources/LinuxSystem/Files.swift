@@ -130,23 +130,17 @@ public enum Files {
         var path = path
         path.withUTF8 { b in
             out.reserveCapacity(b.count + 1)
-            let n = b.count
-            var i = 0
-            while i < n {
-                while i < n && b[i] == slash { i += 1 }
-                var j = i
-                while j < n && b[j] != slash { j += 1 }
-                let len = j - i
-                if len == 1 && b[i] == dot {
-                    // "."
-                } else if len == 2 && b[i] == dot && b[i + 1] == dot {
+            forEachField(b, slash) { r in
+                if r.isEmpty || (r.count == 1 && b[r.lowerBound] == dot) {
+                    // "" or "."
+                } else if r.count == 2 && b[r.lowerBound] == dot && b[r.lowerBound + 1] == dot {
                     if let s = starts.popLast() { out.removeLast(out.count - s) }
-                } else if len > 0 {
+                } else {
                     starts.append(out.count)
                     if out.count > 1 { out.append(slash) }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<j]))
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[r]))
                 }
-                i = j
+                return true
             }
         }
         return String(decoding: out, as: UTF8.self)
@@ -156,23 +150,31 @@ public enum Files {
     /// path resolved by the kernel, through symlinks, must not be cleaned lexically).
     /// Over bytes, like `clean`: no generic `split`/`filter` on the hot path.
     public static func components(_ path: String) -> [String] {
-        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        let dot = UInt8(ascii: ".")
         var out: [String] = []
         var path = path
         path.withUTF8 { b in
-            let n = b.count
-            var i = 0
-            while i < n {
-                while i < n && b[i] == slash { i += 1 }
-                var j = i
-                while j < n && b[j] != slash { j += 1 }
-                if j > i && !(j - i == 1 && b[i] == dot) {
-                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[i..<j]), as: UTF8.self))
+            forEachField(b, UInt8(ascii: "/")) { r in
+                if !r.isEmpty && !(r.count == 1 && b[r.lowerBound] == dot) {
+                    out.append(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
                 }
-                i = j
+                return true
             }
         }
         return out
+    }
+
+    /// Calls `body` with the range of each run of bytes between `separator`s, empty ones
+    /// included ("a//b" gives a, "", b), until it returns false.
+    @inline(__always)
+    private static func forEachField(_ b: UnsafeBufferPointer<UInt8>, _ separator: UInt8, _ body: (Range<Int>) -> Bool) {
+        var i = 0
+        while i <= b.count {
+            var j = i
+            while j < b.count && b[j] != separator { j += 1 }
+            if !body(i..<j) { return }
+            i = j + 1
+        }
     }
 
     /// `parts` with `separator` between them (a concrete `joined(separator:)`).
@@ -187,19 +189,15 @@ public enum Files {
 
     /// Whether the comma-separated `list` ("cpu,cpuacct") has `item`.
     public static func listContains(_ list: String, _ item: String) -> Bool {
-        if list == item { return true }
         var list = list, item = item
         return list.withUTF8 { l in
             item.withUTF8 { it in
-                let n = l.count, m = it.count
-                var i = 0
-                while i <= n {
-                    var j = i
-                    while j < n && l[j] != UInt8(ascii: ",") { j += 1 }
-                    if j - i == m && (m == 0 || memcmp(l.baseAddress! + i, it.baseAddress!, m) == 0) { return true }
-                    i = j + 1
+                var found = false
+                forEachField(l, UInt8(ascii: ",")) { r in
+                    found = r.count == it.count && (r.isEmpty || memcmp(l.baseAddress! + r.lowerBound, it.baseAddress!, r.count) == 0)
+                    return !found
                 }
-                return false
+                return found
             }
         }
     }

@@ -101,7 +101,8 @@ extension CgroupResources {
         if let dir = cg.path(for: "devices") {
             var r = LinuxResources()
             r.devices = config
-            for wr in try v1Writes(r) where wr.controller == "devices" { try write(dir, wr) }
+            var files = CgroupFileWriter()
+            for wr in try v1Writes(r) where wr.controller == "devices" { try files.write(dir, wr) }
         }
         try installDeviceFilter(config, on: cg, strict: strict)
     }

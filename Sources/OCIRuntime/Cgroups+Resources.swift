@@ -172,9 +172,7 @@ public enum CgroupResources {
             try installDeviceFilter(r.devices ?? [], on: cg, strict: true)
             return
         }
-        // Consecutive writes to one file (devices.allow takes one rule per write) share an open.
-        var openPath = ""
-        var openFd: FileDescriptor?
+        var files = CgroupFileWriter()
         for wr in try v1Writes(r, devices: devices) {
             guard let dir = cg.path(for: wr.controller) else {
                 if wr.controller == "devices" { continue }
@@ -186,22 +184,8 @@ public enum CgroupResources {
                 }
                 throw RuntimeError(.unsupported, "cgroup controller \(wr.controller) is not mounted (needed for \(wr.file))")
             }
-            if wr.controller == "devices" {
-                let path = dir + "/" + wr.file
-                do {
-                    if openPath != path || openFd == nil {
-                        openFd = try FileDescriptor.open(path, O_WRONLY)
-                        openPath = path
-                    }
-                    try openFd?.writeAll(Array(wr.value.utf8))
-                } catch {
-                    throw RuntimeError(.failed, "set cgroup \(wr.file) to \"\(wr.value)\"", cause: error)
-                }
-                continue
-            }
-            try write(dir, wr)
+            try files.write(dir, wr)
         }
-        openFd = nil
         if let u = r.unified, !u.isEmpty, let dir = cg.unifiedPath {
             for (k, v) in u.sorted(by: { $0.key < $1.key }) {
                 try write(dir, CgroupWrite(controller: "unified", file: k, value: v))
@@ -239,6 +223,18 @@ public enum CgroupResources {
     }
 
     static func write(_ dir: String, _ w: CgroupWrite) throws {
+        var files = CgroupFileWriter()
+        try files.write(dir, w)
+    }
+}
+
+/// Writes cgroup files, keeping the last one open: consecutive writes to one file share one open
+/// (devices.allow takes one rule per write, a dozen for the default devices).
+struct CgroupFileWriter {
+    private var path = ""
+    private var fd: FileDescriptor?
+
+    mutating func write(_ dir: String, _ w: CgroupWrite) throws {
         var path = dir + "/" + w.file
         // Kernels with BFQ and no CFQ name the v1 weights blkio.bfq.weight (runc's fallback).
         if w.file.hasPrefix("blkio.weight"), !Files.exists(path) {
@@ -248,7 +244,15 @@ public enum CgroupResources {
             }
         }
         do {
-            try Files.write(path, w.value)
+            if fd == nil || path != self.path {
+                fd = nil
+                fd = try FileDescriptor.open(path, O_WRONLY | O_TRUNC)
+                self.path = path
+            }
+            // One write(2) per value, as the kernel takes it (a cgroup file is not a stream).
+            let bytes = Array(w.value.utf8)
+            let n = bytes.withUnsafeBytes { Glibc.write(fd?.rawValue ?? -1, $0.baseAddress, $0.count) }
+            if n < 0 { throw SystemError("write", path) }
         } catch {
             throw RuntimeError(.failed, "set cgroup \(w.file) to \"\(w.value)\"", cause: error)
         }

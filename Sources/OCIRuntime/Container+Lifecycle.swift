@@ -130,11 +130,6 @@ extension Container {
         }
         return c.status == .stopped ? [] : [c.state.pid]
     }
-
-    /// Every container in the store, with refreshed status (unreadable entries skipped).
-    public static func all(store: StateStore) -> [Container] {
-        store.ids().compactMap { try? load($0, store: store) }
-    }
 }
 
 /// Signal forwarding for `run` in the foreground: signals sent to ocirun go to the container.

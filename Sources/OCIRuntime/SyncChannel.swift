@@ -97,22 +97,14 @@ public struct SyncChannel {
 
     /// Sends a message with a descriptor attached.
     public func send(_ m: SyncMessage, fd passed: Int32) throws {
-        let bytes = m.encoded.map { CChar(bitPattern: $0) }
-        let rc = bytes.withUnsafeBufferPointer { ocirun_send_fd(fd, passed, $0.baseAddress, $0.count) }
-        if rc != 0 { throw SystemError("sendmsg") }
+        try send(m, fds: [passed])
     }
 
     /// Receives one message and the descriptor attached to it, if any.
     public func receiveWithFd() throws -> (SyncMessage, Int32?)? {
-        var passed: Int32 = -1
-        let buf = try [UInt8](unsafeUninitializedCapacity: SyncChannel.maxMessage) { b, count in
-            count = Int(try b.withMemoryRebound(to: CChar.self) { c in
-                try retrying("recvmsg") { ocirun_recv_fd(fd, c.baseAddress, c.count, &passed) }
-            })
-        }
-        if buf.isEmpty { return nil }
-        guard let m = SyncMessage.decode(buf[...]) else { return nil }
-        return (m, passed >= 0 ? passed : nil)
+        guard let (m, fds) = try receiveWithFds() else { return nil }
+        for extra in fds.dropFirst() { Glibc.close(extra) }
+        return (m, fds.first)
     }
 
     /// Sends a message with descriptors attached (at most OCIRUN_MAX_PASSED_FDS).

@@ -85,8 +85,8 @@ public enum Verbs {
     }
 
     /// `list`: the containers of the state root, as a table, as JSON or (`quiet`) their ids.
-    /// One container in memory at a time, and the table's rows kept as one string each: a state
-    /// root may hold thousands.
+    /// One container in memory at a time, and the table's cells kept in one buffer: a state root
+    /// may hold thousands.
     public static func list(json: Bool, quiet: Bool) -> Never {
         runReportingErrors {
             let store = try globalOptions.store()
@@ -198,7 +198,7 @@ extension Verbs {
 }
 
 
-/// Rows of a table, each kept as one string (cells apart by NUL), and each column's width so far.
+/// The cells of a table, and each column's width so far.
 struct Table {
     /// Every cell's bytes, one after the other, each followed by a NUL: one buffer instead of a
     /// string per row (`list` keeps a thousand rows until the widths are known).

@@ -92,9 +92,9 @@ struct FilesPathTests {
 
     @Test("read returns whole files: regular ones of any size, and /proc files that report size 0")
     func readWholeFiles() throws {
-        var template = Array("/tmp/ocirun-read-XXXXXX".utf8CString)
-        let base = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
-        defer { try? Files.removeTree(base) }
+        let tmp = try TempDir("ocirun-read")
+        defer { tmp.remove() }
+        let base = tmp.path
         for size in [0, 1, 4095, 4096, 70_000, 200_001] {
             let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
             try Files.writeAtomically(base + "/f", bytes)
@@ -107,9 +107,9 @@ struct FilesPathTests {
 
     @Test("makeDirectories creates every missing level and accepts existing ones")
     func makeDirectories() throws {
-        var template = Array("/tmp/ocirun-mkdirs-XXXXXX".utf8CString)
-        let base = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
-        defer { try? Files.removeTree(base) }
+        let tmp = try TempDir("ocirun-mkdirs")
+        defer { tmp.remove() }
+        let base = tmp.path
         try Files.makeDirectories(base + "/a/b/c")
         #expect(Files.isDirectory(base + "/a/b/c"))
         try Files.makeDirectories(base + "/a/b/c")
@@ -121,9 +121,9 @@ struct FilesPathTests {
 
     @Test("listDirectories lists directories only, not files or symlinks to directories")
     func listDirectories() throws {
-        var template = Array("/tmp/ocirun-lsdir-XXXXXX".utf8CString)
-        let base = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
-        defer { try? Files.removeTree(base) }
+        let tmp = try TempDir("ocirun-lsdir")
+        defer { tmp.remove() }
+        let base = tmp.path
         try Files.makeDirectories(base + "/b")
         try Files.makeDirectories(base + "/a")
         try Files.writeAtomically(base + "/file", Array("x".utf8))
