@@ -78,11 +78,14 @@ public final class FileDescriptor {
     /// Unlike `print`, no generic formatting: no protocol-conformance lookups at start-up.
     public static func write(_ fd: Int32, _ string: String) throws {
         var s = string
-        try s.withUTF8 { buf in
-            var offset = 0
-            while offset < buf.count {
-                offset += try retrying("write") { Glibc.write(fd, buf.baseAddress! + offset, buf.count - offset) }
-            }
+        try s.withUTF8 { try write(fd, bytes: $0) }
+    }
+
+    /// Writes all of `bytes` to a descriptor this process does not own.
+    public static func write(_ fd: Int32, bytes: UnsafeBufferPointer<UInt8>) throws {
+        var offset = 0
+        while offset < bytes.count {
+            offset += try retrying("write") { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
         }
     }
 }

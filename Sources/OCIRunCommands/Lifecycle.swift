@@ -40,9 +40,9 @@ struct Run: ParsableCommand {
     @OptionGroup var flags: CreateFlags
     @Flag(name: [.customShort("d"), .long], help: "Return after start instead of waiting for the container.")
     var detach = false
-    @Flag(name: .long, help: "Keep the container's state after it exits (accepted for runc compatibility).")
+    @Flag(name: .long, help: "Do not delete the container when it exits: `delete` removes it later.")
     var keep = false
-    func run() throws { Verbs.run(id: id, flags: flags.values, detach: detach) }
+    func run() throws { Verbs.run(id: id, flags: flags.values, detach: detach, keep: keep) }
 }
 
 struct Start: ParsableCommand {

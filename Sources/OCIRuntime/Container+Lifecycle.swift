@@ -136,9 +136,9 @@ extension Container {
 nonisolated(unsafe) var forwardTarget: pid_t = 0
 
 extension Container {
-    /// `run`: create, start, and — unless detached — wait for the init, delete the container and
-    /// return its exit status (128+N when killed by signal N).
-    public static func run(id: String, options: CreateOptions, detach: Bool, store: StateStore) throws -> Int32 {
+    /// `run`: create, start, and — unless detached — wait for the init, delete the container
+    /// (unless `keep`) and return its exit status (128+N when killed by signal N).
+    public static func run(id: String, options: CreateOptions, detach: Bool, keep: Bool = false, store: StateStore) throws -> Int32 {
         let created = try create(id: id, options: options, store: store, startAtOnce: true)
         do {
             // The container as create left it (state and config in memory: no reload); create
@@ -156,6 +156,7 @@ extension Container {
         let status = try waitForChild(created.pid)
         forwardTarget = 0
         let code = WaitStatus.shellStatus(status)
+        if keep { return code }
         // The container as create left it: nothing else rewrites its state (no reload). When
         // another command deleted it meanwhile, its directory and lock are gone.
         guard let lock = try? store.lock(id), Files.exists(store.directory(id) + "/state.json") else { return code }

@@ -26,16 +26,26 @@ public struct Container {
     }
 
     static func refreshStatus(_ state: ContainerState, store: StateStore) -> ContainerStatus {
-        guard isAlive(state) else { return .stopped }
-        if state.phase == "creating" { return .creating }
-        if Files.exists(store.directory(state.id) + "/exec.fifo") { return .created }
-        if state.cgroup?.isFrozen() == true { return .paused }
+        status(pid: state.pid, startTime: state.startTime, creating: state.phase == "creating",
+               hasFifo: { Files.exists(store.directory(state.id) + "/exec.fifo") }, cgroup: { state.cgroup })
+    }
+
+    /// The status from what the state records and the kernel: stopped unless the init is still
+    /// the same live process; then creating, created (exec.fifo is there), paused or running.
+    static func status(pid: Int32, startTime: UInt64, creating: Bool, hasFifo: () -> Bool,
+                       cgroup: () -> ContainerCgroup?) -> ContainerStatus {
+        guard isAlive(pid: pid, startTime: startTime) else { return .stopped }
+        if creating { return .creating }
+        if hasFifo() { return .created }
+        if cgroup()?.isFrozen() == true { return .paused }
         return .running
     }
 
-    static func isAlive(_ state: ContainerState) -> Bool {
-        guard state.pid > 0, let info = ProcessInfo.read(pid: state.pid) else { return false }
-        return info.startTime == state.startTime && info.state != "Z" && info.state != "X"
+    static func isAlive(_ state: ContainerState) -> Bool { isAlive(pid: state.pid, startTime: state.startTime) }
+
+    static func isAlive(pid: Int32, startTime: UInt64) -> Bool {
+        guard pid > 0, let info = ProcessInfo.read(pid: pid) else { return false }
+        return info.startTime == startTime && info.state != "Z" && info.state != "X"
     }
 
     /// The OCI state document (runtime.md "State"), plus runc's rootfs/created/owner fields.

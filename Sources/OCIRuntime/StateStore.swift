@@ -114,8 +114,36 @@ public struct StateStore {
         // One array, sorted in place (`list` of a thousand containers: no filtered and sorted
         // copies, no stat per entry).
         var names = (try? Files.listDirectories(root)) ?? []
-        names.sort()
+        StateStore.sort(&names)
         return names
+    }
+
+    /// Heapsort, in place. Not the stdlib's `sort()`: its merge runs' array type is made at run
+    /// time, through the runtime's demangler, on every `list`.
+    static func sort(_ a: inout [String]) {
+        func siftDown(_ start: Int, _ end: Int) {
+            var root = start
+            while true {
+                var child = 2 * root + 1
+                if child >= end { return }
+                if child + 1 < end && a[child] < a[child + 1] { child += 1 }
+                guard a[root] < a[child] else { return }
+                a.swapAt(root, child)
+                root = child
+            }
+        }
+        let n = a.count
+        var start = n / 2
+        while start > 0 {
+            start -= 1
+            siftDown(start, n)
+        }
+        var end = n
+        while end > 1 {
+            end -= 1
+            a.swapAt(0, end)
+            siftDown(0, end)
+        }
     }
 
     public func remove(_ id: String) throws {

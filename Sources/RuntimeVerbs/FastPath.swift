@@ -17,7 +17,7 @@ public enum FastPath {
     /// A hot command as the fast path read it.
     enum Command: Equatable {
         case create(id: String, CreateValues)
-        case run(id: String, CreateValues, detach: Bool)
+        case run(id: String, CreateValues, detach: Bool, keep: Bool)
         case start(id: String)
         case state(id: String)
         case pause(id: String)
@@ -33,7 +33,7 @@ public enum FastPath {
         guard let c = parse(args) else { return nil }
         switch c {
         case .create(let id, let flags): return { Verbs.create(id: id, flags: flags) }
-        case .run(let id, let flags, let detach): return { Verbs.run(id: id, flags: flags, detach: detach) }
+        case .run(let id, let flags, let detach, let keep): return { Verbs.run(id: id, flags: flags, detach: detach, keep: keep) }
         case .start(let id): return { Verbs.start(id: id) }
         case .state(let id): return { Verbs.state(id: id) }
         case .pause(let id): return { Verbs.setPaused(id: id, paused: true) }
@@ -55,7 +55,7 @@ public enum FastPath {
             if verb == "run" { spec.merge(FlagTable.runOnly) }
             guard let p = spec.parse(rest, positionals: 1...1), let flags = CreateValues(p) else { return nil }
             let id = p.positionals[0]
-            return verb == "create" ? .create(id: id, flags) : .run(id: id, flags, detach: p.has("detach"))
+            return verb == "create" ? .create(id: id, flags) : .run(id: id, flags, detach: p.has("detach"), keep: p.has("keep"))
         case "start", "state", "pause", "resume":
             guard let p = FlagTable().parse(rest, positionals: 1...1) else { return nil }
             let id = p.positionals[0]

@@ -48,9 +48,9 @@ public enum Verbs {
         }
     }
 
-    public static func run(id: String, flags: CreateValues, detach: Bool) -> Never {
+    public static func run(id: String, flags: CreateValues, detach: Bool, keep: Bool) -> Never {
         runReportingErrors {
-            try Container.run(id: id, options: flags.options(), detach: detach, store: try globalOptions.store())
+            try Container.run(id: id, options: flags.options(), detach: detach, keep: keep, store: try globalOptions.store())
         }
     }
 
@@ -85,33 +85,70 @@ public enum Verbs {
     }
 
     /// `list`: the containers of the state root, as a table, as JSON or (`quiet`) their ids.
-    /// One container in memory at a time, and the table's cells kept in one buffer: a state root
-    /// may hold thousands.
+    /// One container in memory at a time: a state root may hold thousands. The table reads
+    /// only the fields it shows (`StateListReader`) and keeps its cells in one buffer.
     public static func list(json: Bool, quiet: Bool) -> Never {
         runReportingErrors {
             let store = try globalOptions.store()
             var out = OutputBuffer()
             let ids = store.ids()
-            var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], expectedRows: quiet || json ? 0 : ids.count)
+            if !quiet && !json {
+                var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], expectedRows: ids.count)
+                let reader = try StateListReader(store: store)
+                for id in ids {
+                    do {
+                        guard try reader.read(id) else { continue }
+                    } catch {
+                        skipped(error)
+                        continue
+                    }
+                    var id = id
+                    id.withUTF8 { table.appendCell($0) }
+                    if reader.status == .stopped {
+                        table.appendCell(StaticString("0"))
+                    } else {
+                        var pid = String(reader.pid)
+                        pid.withUTF8 { table.appendCell($0) }
+                    }
+                    var status = reader.status.rawValue
+                    status.withUTF8 { table.appendCell($0) }
+                    reader.text.withUnsafeBufferPointer { text in
+                        table.appendCell(UnsafeBufferPointer(rebasing: text[reader.bundle]))
+                        table.appendCell(UnsafeBufferPointer(rebasing: text[reader.created]))
+                        table.appendCell(UnsafeBufferPointer(rebasing: text[reader.owner]))
+                    }
+                    table.endRow()
+                }
+                try table.write(to: &out)
+                try out.flush()
+                return 0
+            }
             if json { try out.append("[") }
             var first = true
             for id in ids {
-                guard let c = try? Container.load(id, store: store) else { continue }
+                let c: Container
+                do { c = try Container.load(id, store: store) } catch let e as RuntimeError where e.code == .notFound {
+                    continue   // being created or deleted
+                } catch {
+                    skipped(error)
+                    continue
+                }
                 if quiet {
-                    try out.append(c.id + "\n")
-                } else if json {
-                    try out.append(first ? c.stateDocument().serialized() : "," + c.stateDocument().serialized())
+                    try out.append(id + "\n")
                 } else {
-                    table.append([c.id, c.status == .stopped ? "0" : String(c.state.pid), c.status.rawValue,
-                                  c.state.bundle, c.state.created, c.state.owner])
+                    try out.append(first ? c.stateDocument().serialized() : "," + c.stateDocument().serialized())
                 }
                 first = false
             }
             if json { try out.append("]\n") }
-            if !quiet && !json { try table.write(to: &out) }
             try out.flush()
             return 0
         }
+    }
+
+    /// A container `list` leaves out, its state damaged: named on stderr, as runc does.
+    private static func skipped(_ error: any Error) {
+        try? FileDescriptor.write(2, "ocirun: list: \(error)\n")
     }
 
     /// `rows` as left-aligned columns three spaces apart (runc's list and ps layout).
@@ -200,81 +237,150 @@ extension Verbs {
 
 /// The cells of a table, and each column's width so far.
 struct Table {
-    /// Every cell's bytes, one after the other, each followed by a NUL: one buffer instead of a
-    /// string per row (`list` keeps a thousand rows until the widths are known).
+    /// Every cell, one after the other: its length plus one as a LEB128 number, then its bytes;
+    /// a lone 0 for a cell equal to the one above it (a `list`'s bundle and owner repeat down
+    /// the rows). One buffer instead of a string per cell: `list` keeps a thousand rows until
+    /// the widths are known.
     private var cells: [UInt8] = []
     private var widths: [Int]
+    /// Where each column's last cell starts and ends in `cells`, to tell a repeat (-1: none
+    /// yet). Two [Int], not [Range<Int>?]: that array's type would be made at run time.
+    private var lastStart: [Int]
+    private var lastEnd: [Int]
+    /// The column the next cell goes to.
+    private var column = 0
 
     init(_ header: [String], expectedRows: Int = 0) {
         widths = [Int](repeating: 0, count: header.count)
-        cells.reserveCapacity((expectedRows + 1) * 96)
+        lastStart = [Int](repeating: -1, count: header.count)
+        lastEnd = lastStart
+        cells.reserveCapacity((expectedRows + 1) * 48)
         append(header)
     }
 
-    mutating func append(_ cells: [String]) {
-        for (i, cell) in cells.enumerated() where i < widths.count {
-            self.cells.append(contentsOf: cell.utf8)
-            self.cells.append(0)
-            widths[i] = max(widths[i], cell.unicodeScalars.count)
+    mutating func append(_ row: [String]) {
+        for cell in row {
+            var cell = cell
+            cell.withUTF8 { appendCell($0) }
         }
-        // A short row is padded with empty cells.
-        for _ in cells.count..<max(cells.count, widths.count) { self.cells.append(0) }
+        endRow()
+    }
+
+    mutating func appendCell(_ text: StaticString) {
+        appendCell(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Adds a cell to the current row; a row's cells past the header's count are dropped.
+    mutating func appendCell(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard column < widths.count else { return }
+        defer { column += 1 }
+        // The first column (a list's id) is never repeated: not worth the compare.
+        let previous = lastStart[column]
+        if column > 0, previous >= 0, lastEnd[column] - previous == bytes.count,
+           bytes.isEmpty || cells.withUnsafeBufferPointer({ memcmp($0.baseAddress! + previous, bytes.baseAddress!, bytes.count) == 0 }) {
+            cells.append(0)
+            return
+        }
+        var n = bytes.count + 1
+        while n >= 0x80 {
+            cells.append(UInt8(truncatingIfNeeded: n) | 0x80)
+            n >>= 7
+        }
+        cells.append(UInt8(n))
+        let start = cells.count
+        cells.append(contentsOf: bytes)
+        lastStart[column] = start
+        lastEnd[column] = cells.count
+        widths[column] = max(widths[column], Table.displayWidth(bytes))
+    }
+
+    /// Ends the current row; a short row is padded with empty cells.
+    mutating func endRow() {
+        while column < widths.count { appendCell(UnsafeBufferPointer(start: nil, count: 0)) }
+        column = 0
+    }
+
+    /// The characters of UTF-8 text: its bytes that do not continue a character.
+    static func displayWidth(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var n = 0
+        for b in bytes where b & 0xc0 != 0x80 { n += 1 }
+        return n
     }
 
     /// Each row, its cells padded to their column's width plus three spaces (not the last).
-    func forEachLine(_ body: (String) throws -> Void) rethrows {
+    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
         let n = widths.count
         guard n > 0 else { return }
         var line: [UInt8] = []
-        var column = 0
-        var start = 0
-        for (i, b) in cells.enumerated() where b == 0 {
-            let cell = cells[start..<i]
-            line.append(contentsOf: cell)
-            if column < n - 1 {
-                let shown = String(decoding: cell, as: UTF8.self).unicodeScalars.count
-                line.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - shown + 3))
-                column += 1
-            } else {
-                line.append(UInt8(ascii: "\n"))
-                try body(String(decoding: line, as: UTF8.self))
-                line.removeAll(keepingCapacity: true)
-                column = 0
+        line.reserveCapacity(256)
+        var shownStart = [Int](repeating: 0, count: n), shownEnd = shownStart
+        try cells.withUnsafeBufferPointer { cells in
+            var column = 0
+            var i = 0
+            while i < cells.count {
+                var length = 0, shift = 0
+                while true {
+                    let b = cells[i]
+                    i += 1
+                    length |= Int(b & 0x7f) << shift
+                    shift += 7
+                    if b < 0x80 { break }
+                }
+                if length > 0 {
+                    shownStart[column] = i
+                    i += length - 1
+                    shownEnd[column] = i
+                }
+                let cell = UnsafeBufferPointer(rebasing: cells[shownStart[column]..<shownEnd[column]])
+                line.append(contentsOf: cell)
+                if column < n - 1 {
+                    line.append(contentsOf: repeatElement(UInt8(ascii: " "), count: widths[column] - Table.displayWidth(cell) + 3))
+                    column += 1
+                } else {
+                    line.append(UInt8(ascii: "\n"))
+                    try line.withUnsafeBufferPointer { try body($0) }
+                    line.removeAll(keepingCapacity: true)
+                    column = 0
+                }
             }
-            start = i + 1
         }
     }
 
     func text() -> String {
-        var out = ""
-        forEachLine { out += $0 }
-        return out
+        var out: [UInt8] = []
+        forEachLine { out.append(contentsOf: $0) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     func write(to out: inout OutputBuffer) throws {
-        try forEachLine { try out.append($0) }
+        try forEachLine { try out.append(bytes: $0) }
     }
 }
 
 /// Standard output written in blocks of about 16 KB, not one string of everything: one buffer
 /// of fixed capacity, so that a long listing does not grow and copy it.
 struct OutputBuffer {
-    private var text: String
+    private var bytes: [UInt8] = []
     private static let block = 16 * 1024
 
     init() {
-        text = ""
-        text.reserveCapacity(OutputBuffer.block + 1024)
+        bytes.reserveCapacity(OutputBuffer.block)
     }
 
     mutating func append(_ s: String) throws {
-        if text.utf8.count + s.utf8.count > OutputBuffer.block { try flush() }
-        text += s
+        var s = s
+        try s.withUTF8 { try append(bytes: $0) }
+    }
+
+    mutating func append(bytes more: UnsafeBufferPointer<UInt8>) throws {
+        if bytes.count + more.count > OutputBuffer.block { try flush() }
+        if more.count > OutputBuffer.block { return try FileDescriptor.write(1, bytes: more) }
+        bytes.append(contentsOf: more)
     }
 
     mutating func flush() throws {
-        guard !text.isEmpty else { return }
-        try FileDescriptor.write(1, text)
-        text.removeAll(keepingCapacity: true)
+        guard !bytes.isEmpty else { return }
+        try bytes.withUnsafeBufferPointer { try FileDescriptor.write(1, bytes: $0) }
+        bytes.removeAll(keepingCapacity: true)
     }
 }

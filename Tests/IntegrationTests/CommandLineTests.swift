@@ -70,37 +70,59 @@ extension Integration {
             #expect(out2.stdout == "spelled\n", "\(out2)")
         }
 
-        @Test("list: a table with each container's status, ids alone, JSON, and a bad format named")
+        @Test("list: a table with each container's status in id order, ids alone, JSON; a damaged state named and left out")
         func list() throws {
             let sb = try Sandbox(args: ["sh", "-c", "sleep 60"])
-            let running = sb.newID(), created = sb.newID()
-            defer { for id in [running, created] { _ = try? sb.ocirunCommand(["delete", "-f", id]) } }
+            let running = sb.newID(), created = sb.newID(), paused = sb.newID(), stopped = sb.newID()
+            defer { for id in [running, created, paused, stopped] { _ = try? sb.ocirunCommand(["delete", "-f", id]) } }
             #expect(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, running]).status == 0)
             sb.set(["linux", "cgroupsPath"], sb.cgroupsPath + "-2")   // a cgroup of its own
             try sb.writeConfig()
             #expect(try sb.ocirunCommand(["create", "--bundle", sb.bundle, created]).status == 0)
+            sb.set(["linux", "cgroupsPath"], sb.cgroupsPath + "-3")
+            try sb.writeConfig()
+            #expect(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, paused]).status == 0)
+            #expect(try sb.ocirunCommand(["pause", paused]).status == 0)
+            sb.set(["linux", "cgroupsPath"], sb.cgroupsPath + "-4")
+            sb.set(["process", "args"], ["/bin/probe", "exit=0"])
+            try sb.writeConfig()
+            #expect(try sb.ocirunCommand(["run", "--keep", "--bundle", sb.bundle, stopped]).status == 0)
+            // A state directory whose state.json is cut short, and one still without a state.json.
+            try FileManager.default.createDirectory(atPath: sb.root + "/damaged", withIntermediateDirectories: false)
+            try #"{"id": "damaged", "pid": 1"#.write(toFile: sb.root + "/damaged/state.json", atomically: false, encoding: .utf8)
+            try FileManager.default.createDirectory(atPath: sb.root + "/new", withIntermediateDirectories: false)
+            defer { try? FileManager.default.removeItem(atPath: sb.root + "/damaged"); try? FileManager.default.removeItem(atPath: sb.root + "/new") }
 
             let table = try sb.ocirunCommand(["list"])
             #expect(table.status == 0, "\(table)")
+            #expect(table.stderr.contains("container \"damaged\"") && table.stderr.contains("premature EOF"), "\(table)")
+            #expect(!table.stderr.contains("\"new\""), "\(table)")
             let rows = table.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
             #expect(rows.first == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], "\(table.stdout)")
+            #expect(rows.dropFirst().map { $0[0] } == [running, created, paused, stopped].sorted(), "\(table.stdout)")
             let status = Dictionary(uniqueKeysWithValues: rows.dropFirst().map { ($0[0], $0[2]) })
-            #expect(status == [running: "running", created: "created"], "\(table.stdout)")
+            #expect(status == [running: "running", created: "created", paused: "paused", stopped: "stopped"], "\(table.stdout)")
+            for row in rows.dropFirst() {
+                #expect(row.count == 6 && row[3] == sb.bundle && row[5] == "root", "\(row)")
+                #expect(row[0] == stopped ? row[1] == "0" : Int(row[1]) ?? 0 > 1, "\(row)")
+            }
             // Columns line up: every row has its STATUS where the header has it.
             let lines = table.stdout.split(separator: "\n").map(String.init)
             let column = try #require(lines.first?.range(of: "STATUS")).lowerBound.utf16Offset(in: lines[0])
             for line in lines.dropFirst() {
                 let word = line.dropFirst(column).prefix(while: { $0 != " " })
-                #expect(word == "running" || word == "created", "\(line)")
+                #expect(["running", "created", "paused", "stopped"].contains(word), "\(line)")
             }
+            #expect(try sb.ocirunCommand(["resume", paused]).status == 0)
 
             let quiet = try sb.ocirunCommand(["list", "-q"])
-            #expect(Set(quiet.stdout.split(separator: "\n").map(String.init)) == [running, created], "\(quiet)")
+            #expect(quiet.stdout.split(separator: "\n").map(String.init) == [running, created, paused, stopped].sorted(), "\(quiet)")
 
             let json = try sb.ocirunCommand(["list", "--format", "json"])
             let items = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]], "\(json)")
-            #expect(Set(items.compactMap { $0["id"] as? String }) == [running, created])
-            #expect(items.allSatisfy { ($0["pid"] as? Int ?? 0) > 0 }, "\(json.stdout)")
+            #expect(items.compactMap { $0["id"] as? String } == [running, created, paused, stopped].sorted())
+            #expect(items.allSatisfy { ($0["pid"] as? Int ?? 0) > 0 || $0["id"] as? String == stopped }, "\(json.stdout)")
+            #expect(json.stderr.contains("container \"damaged\""), "\(json)")
 
             let bad = try sb.ocirunCommand(["list", "--format", "yaml"])
             #expect(bad.status != 0 && bad.stderr.contains("invalid --format \"yaml\""), "\(bad)")

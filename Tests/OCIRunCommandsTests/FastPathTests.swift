@@ -10,7 +10,7 @@ import Testing
     func argumentParser(_ args: [String]) throws -> FastPath.Command? {
         switch try OCIRun.parseAsRoot(args) {
         case let c as Create: return .create(id: c.id, c.flags.values)
-        case let c as Run: return .run(id: c.id, c.flags.values, detach: c.detach)
+        case let c as Run: return .run(id: c.id, c.flags.values, detach: c.detach, keep: c.keep)
         case let c as Start: return .start(id: c.id)
         case let c as State: return .state(id: c.id)
         case let c as Pause: return .pause(id: c.id)

@@ -323,3 +323,116 @@ struct RFC3339Tests {
         }
     }
 }
+
+    /// A state.json as `StateStore.save` writes it, with `fields` replacing or adding members.
+private func stateJSON(_ id: String, _ fields: [String: String] = [:]) -> String {
+    var members: [(String, String)] = [
+        ("id", "\"\(id)\""), ("pid", "0"), ("startTime", "0"), ("bundle", "\"/b/\(id)\""),
+        ("rootfs", "\"/b/\(id)/rootfs\""), ("created", "\"2026-01-01T00:00:00Z\""), ("owner", "\"root\""),
+        ("phase", "\"created\""),
+    ]
+    for (k, v) in fields.sorted(by: { $0.key < $1.key }) {
+        if let i = members.firstIndex(where: { $0.0 == k }) { members[i].1 = v } else { members.append((k, v)) }
+    }
+    return "{" + members.filter { $0.1 != "-" }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+}
+
+/// State files both `Container.load` and `StateListReader` refuse.
+private let damagedStates = ["{", "[]", "", "{\"id\":\"c1\"}"]
+    + [["pid": "\"1\""], ["pid": "-2147483649"], ["pid": "1.5"], ["pid": "4294967296"], ["startTime": "true"],
+       ["bundle": "3"], ["owner": "null"], ["created": "-"], ["phase": "{}"], ["cgroup": "\"x\""],
+       ["annotations": "1"], ["sharedPidNamespace": "\"no\""]].map { stateJSON("c1", $0) }
+
+@Suite("StateStore.ids and StateListReader")
+struct StateListTests {
+    @Test("ids: the root's directories, in byte order")
+    func ids() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        var names = (0..<300).map { "c\(($0 * 7919) % 300)" } + ["B", "a", "a.1", "a-1", "_x", "Z9"]
+        names.shuffle()
+        for n in names { try dir.mkdir(n) }
+        try dir.write("file", "not a container")
+        #expect(StateStore(root: dir.path).ids() == names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }))
+    }
+
+    @Test("sort: every order of a small list")
+    func sort() {
+        let base = ["a", "b", "b", "c", "d"]
+        var seen = 0
+        func permute(_ rest: [String], _ prefix: [String]) {
+            if rest.isEmpty {
+                var a = prefix
+                StateStore.sort(&a)
+                #expect(a == base)
+                seen += 1
+                return
+            }
+            for i in rest.indices { var r = rest; let x = r.remove(at: i); permute(r, prefix + [x]) }
+        }
+        permute(base, [])
+        #expect(seen == 120)
+        var empty: [String] = []
+        StateStore.sort(&empty)
+        #expect(empty.isEmpty)
+    }
+
+    @Test("a stopped container: pid 0, its bundle, created and owner")
+    func stopped() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        try dir.write("c1/state.json", stateJSON("c1", ["pid": "4194304", "startTime": "7", "annotations": #"{"a":"b"}"#,
+                                                    "cgroup": #"{"paths":{"unified":"/nowhere"}}"#, "sharedPidNamespace": "false",
+                                                    "hostMounts": "null", "unknown": "[1]"]))
+        let r = try StateListReader(store: StateStore(root: dir.path))
+        #expect(try r.read("c1"))
+        #expect(r.status == .stopped)
+        #expect(String(decoding: r.text[r.bundle], as: UTF8.self) == "/b/c1")
+        #expect(String(decoding: r.text[r.created], as: UTF8.self) == "2026-01-01T00:00:00Z")
+        #expect(String(decoding: r.text[r.owner], as: UTF8.self) == "root")
+        // Same as Container.load.
+        let c = try Container.load("c1", store: StateStore(root: dir.path))
+        #expect(c.status == .stopped && c.state.bundle == "/b/c1")
+    }
+
+    @Test("this process as the init: running, or created while exec.fifo is there")
+    func live() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let me = try #require(ProcessInfo.read(pid: getpid()))
+        try dir.write("c1/state.json", stateJSON("c1", ["pid": "\(getpid())", "startTime": "\(me.startTime)", "phase": "\"created\""]))
+        let r = try StateListReader(store: StateStore(root: dir.path))
+        #expect(try r.read("c1"))
+        #expect(r.status == .running && r.pid == getpid())
+        try dir.write("c1/exec.fifo", "")
+        #expect(try r.read("c1"))
+        #expect(r.status == .created)
+        try dir.write("c1/state.json", stateJSON("c1", ["pid": "\(getpid())", "startTime": "\(me.startTime)", "phase": "\"creating\""]))
+        #expect(try r.read("c1"))
+        #expect(r.status == .creating)
+        try dir.write("c1/state.json", stateJSON("c1", ["pid": "\(getpid())", "startTime": "\(me.startTime + 1)"]))
+        #expect(try r.read("c1"))
+        #expect(r.status == .stopped)
+    }
+
+    @Test("no state.json: not listed, no error")
+    func missing() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        try dir.mkdir("c1")
+        let r = try StateListReader(store: StateStore(root: dir.path))
+        #expect(try r.read("c1") == false)
+        #expect(try r.read("absent") == false)
+    }
+
+    @Test("a damaged state is an error naming the container, as Container.load's", arguments: damagedStates)
+    func damaged(_ text: String) throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        try dir.write("c1/state.json", text)
+        let r = try StateListReader(store: StateStore(root: dir.path))
+        let e = try #require(throws: RuntimeError.self) { try r.read("c1") }
+        #expect(e.description.contains("container \"c1\""), "\(e)")
+        #expect(throws: (any Error).self) { try Container.load("c1", store: StateStore(root: dir.path)) }
+    }
+}
