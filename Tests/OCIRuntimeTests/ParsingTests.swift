@@ -415,6 +415,26 @@ struct StateListTests {
         #expect(r.status == .stopped)
     }
 
+    @Test("every field of ContainerState, of the wrong type, is refused by both readers")
+    func everyField() throws {
+        let sample = ContainerState(id: "c1", pid: 0, startTime: 0, bundle: "/b", rootfs: "/b/rootfs", created: "t",
+                                    owner: "root", annotations: nil, cgroup: nil, phase: "created", hostMounts: nil,
+                                    loopDevices: nil, sharedPidNamespace: nil)
+        let wrong = ["id": "1", "pid": "\"x\"", "startTime": "\"x\"", "bundle": "1", "rootfs": "1", "created": "1",
+                     "owner": "1", "annotations": "1", "cgroup": "1", "phase": "1", "hostMounts": "1", "loopDevices": "1",
+                     "sharedPidNamespace": "1"]
+        let fields = Mirror(reflecting: sample).children.compactMap(\.label)
+        #expect(Set(fields) == Set(wrong.keys), "a new ContainerState field: add it to StateListReader's isField and here")
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let r = try StateListReader(store: StateStore(root: dir.path))
+        for field in fields {
+            try dir.write("c1/state.json", stateJSON("c1", [field: wrong[field] ?? "[]"]))
+            #expect(throws: RuntimeError.self, "\(field)") { try r.read("c1") }
+            #expect(throws: (any Error).self, "\(field)") { try Container.load("c1", store: StateStore(root: dir.path)) }
+        }
+    }
+
     @Test("no state.json: not listed, no error")
     func missing() throws {
         let dir = try TempDir()
