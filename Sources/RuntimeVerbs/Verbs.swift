@@ -91,15 +91,21 @@ public enum Verbs {
         runReportingErrors {
             let store = try globalOptions.store()
             var out = OutputBuffer()
+            // No state root yet: an empty list, as runc prints.
             let ids = store.ids()
-            if !quiet && !json {
-                var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], expectedRows: ids.count)
-                let reader = try StateListReader(store: store)
+            if !json {
+                var table = Table(["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], expectedRows: quiet ? 0 : ids.count)
+                let reader = ids.isEmpty ? nil : try StateListReader(store: store)
                 for id in ids {
+                    guard let reader else { break }
                     do {
                         guard try reader.read(id) else { continue }
                     } catch {
                         skipped(error)
+                        continue
+                    }
+                    if quiet {
+                        try out.append(id + "\n")
                         continue
                     }
                     var id = id
@@ -119,11 +125,11 @@ public enum Verbs {
                     }
                     table.endRow()
                 }
-                try table.write(to: &out)
+                if !quiet { try table.write(to: &out) }
                 try out.flush()
                 return 0
             }
-            if json { try out.append("[") }
+            try out.append("[")
             var first = true
             for id in ids {
                 let c: Container
@@ -133,14 +139,10 @@ public enum Verbs {
                     skipped(error)
                     continue
                 }
-                if quiet {
-                    try out.append(id + "\n")
-                } else {
-                    try out.append(first ? c.stateDocument().serialized() : "," + c.stateDocument().serialized())
-                }
+                try out.append(first ? c.stateDocument().serialized() : "," + c.stateDocument().serialized())
                 first = false
             }
-            if json { try out.append("]\n") }
+            try out.append("]\n")
             try out.flush()
             return 0
         }

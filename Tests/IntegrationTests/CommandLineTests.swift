@@ -117,12 +117,24 @@ extension Integration {
 
             let quiet = try sb.ocirunCommand(["list", "-q"])
             #expect(quiet.stdout.split(separator: "\n").map(String.init) == [running, created, paused, stopped].sorted(), "\(quiet)")
+            #expect(quiet.stderr.contains("container \"damaged\""), "\(quiet)")
 
             let json = try sb.ocirunCommand(["list", "--format", "json"])
             let items = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]], "\(json)")
             #expect(items.compactMap { $0["id"] as? String } == [running, created, paused, stopped].sorted())
             #expect(items.allSatisfy { ($0["pid"] as? Int ?? 0) > 0 || $0["id"] as? String == stopped }, "\(json.stdout)")
             #expect(json.stderr.contains("container \"damaged\""), "\(json)")
+
+            // A state root not made yet: an empty list, as runc prints, in each format.
+            let none = sb.dir + "/no-root"
+            let emptyTable = try sb.ocirunCommand(["list"], globals: ["--root", none])
+            #expect(emptyTable.status == 0 && emptyTable.stdout.split(separator: " ", omittingEmptySubsequences: true)
+                .map(String.init) == ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER\n"], "\(emptyTable)")
+            let emptyQuiet = try sb.ocirunCommand(["list", "-q"], globals: ["--root", none])
+            #expect(emptyQuiet.status == 0 && emptyQuiet.stdout.isEmpty, "\(emptyQuiet)")
+            let emptyJSON = try sb.ocirunCommand(["list", "--format", "json"], globals: ["--root", none])
+            #expect(emptyJSON.status == 0 && emptyJSON.stdout == "[]\n", "\(emptyJSON)")
+            #expect(!FileManager.default.fileExists(atPath: none))
 
             let bad = try sb.ocirunCommand(["list", "--format", "yaml"])
             #expect(bad.status != 0 && bad.stderr.contains("invalid --format \"yaml\""), "\(bad)")
