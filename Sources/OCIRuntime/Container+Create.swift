@@ -36,8 +36,8 @@ extension Container {
     /// `create` (runtime.md "create"): validate, make the state directory and cgroup, clone the
     /// init into its namespaces, let it set up the rootfs, run the creation hooks, record state.
     /// On any failure nothing is left: no process, cgroup, state directory.
-    /// With `startAtOnce` (`run`), the process is started as soon as the init is ready, over the
-    /// sync channel: no exec.fifo, and the state is recorded while the process starts.
+    /// With `startAtOnce` (`run`), the init execs the process as soon as it is ready: no
+    /// exec.fifo, and the state is recorded while the process starts.
     public static func create(id: String, options: CreateOptions, store: StateStore,
                               startAtOnce: Bool = false) throws -> CreatedContainer {
         let bundle = Files.absolute(options.bundle)
@@ -194,7 +194,7 @@ extension Container {
                                   consoleSocket: consoleFd, preserveFds: preserve, noPivot: options.noPivot,
                                   joinInInit: joinInInit, cgroup: cgroup, cgroupJoin: join, seccomp: seccomp,
                                   extraEnv: extraEnv, closeInInit: [dirFd.rawValue])
-            ctx.startOverChannel = startAtOnce
+            ctx.startAtOnce = startAtOnce
             // The helper's network namespace, if it made one (otherwise the clone makes it).
             var netnsFd: Int32 = -1
             if let job = netnsJob {
@@ -312,16 +312,13 @@ extension Container {
                     break loop
                 case .error(let m):
                     throw RuntimeError(.failed, m)
-                case .go, .hooksDone, .start, .cgroupDirs:
+                case .go, .hooksDone, .cgroupDirs:
                     throw RuntimeError(.failed, "unexpected message from container init")
                 }
             }
 
             state.phase = "created"
-            if startAtOnce {
-                // The init execs while the state is written: without exec.fifo it reads running.
-                try parentEnd.send(.start)
-            }
+            // (Under `run` the init goes on to exec by itself.)
             try store.save(state)
             if let pf = options.pidFile {
                 try withContext("write pid file") {

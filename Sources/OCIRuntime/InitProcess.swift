@@ -14,9 +14,9 @@ struct InitContext {
     var channel: SyncChannel
     /// ocirun_O_PATH descriptor of the state directory, for exec.fifo after pivot_root.
     var stateDirFd: Int32
-    /// `run`: the parent starts the process itself with `.start` on the channel, right after
-    /// `.ready`; there is no exec.fifo.
-    var startOverChannel = false
+    /// `run`: no exec.fifo; the init goes on to exec right after `.ready` (the parent records the
+    /// state meanwhile: nothing it does after `.ready` may stop the process).
+    var startAtOnce = false
     /// Connected --console-socket, when the process has a terminal.
     var consoleSocket: Int32?
     var preserveFds: Int
@@ -218,10 +218,9 @@ enum InitProcess {
         let executable = try lookPath(args[0], env: env)
 
         // Ready: the parent records the state and exits; `start` opens exec.fifo to let us go on.
-        // Under `run` the parent says `.start` at once and records the state meanwhile.
+        // Under `run` we go on at once while the parent records the state.
         try ctx.channel.send(.ready)
-        if ctx.startOverChannel {
-            guard case .start? = try? ctx.channel.receive() else { _exit(1) }
+        if ctx.startAtOnce {
             ctx.channel.close()
         } else {
             ctx.channel.close()

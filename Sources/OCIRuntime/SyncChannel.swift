@@ -18,10 +18,8 @@ public enum SyncMessage: Equatable, Sendable {
     case runCreateRuntimeHooks
     /// parent → init: hooks done.
     case hooksDone
-    /// init → parent: set-up complete, waiting on exec.fifo (or, for `run`, on `.start`).
+    /// init → parent: set-up complete, waiting on exec.fifo (under `run`, going on to exec).
     case ready
-    /// parent → init (`run`): exec the process now; no exec.fifo.
-    case start
     /// init → parent (or parent → init): failure, with the message to report.
     case error(String)
 
@@ -33,7 +31,6 @@ public enum SyncMessage: Equatable, Sendable {
         case .runCreateRuntimeHooks: return [UInt8(ascii: "H")]
         case .hooksDone: return [UInt8(ascii: "D")]
         case .ready: return [UInt8(ascii: "R")]
-        case .start: return [UInt8(ascii: "T")]
         case .error(let m): return [UInt8(ascii: "E")] + Array(m.utf8)
         }
     }
@@ -47,7 +44,6 @@ public enum SyncMessage: Equatable, Sendable {
         case UInt8(ascii: "H"): return .runCreateRuntimeHooks
         case UInt8(ascii: "D"): return .hooksDone
         case UInt8(ascii: "R"): return .ready
-        case UInt8(ascii: "T"): return .start
         case UInt8(ascii: "E"): return .error(String(decoding: b.dropFirst(), as: UTF8.self))
         default: return nil
         }
