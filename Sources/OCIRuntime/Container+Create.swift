@@ -50,6 +50,24 @@ extension Container {
         do { spec = try JSONDecoding.decodeMapped(Spec.self, from: configBytes) } catch {
             throw RuntimeError(.invalidArgument, "load config.json", cause: error)
         }
+        // A new network namespace is the costliest part of the clone (the kernel registers its
+        // loopback device and sysctl tables): a helper thread makes it, from here on, while we
+        // validate the config and set up the state and cgroup; the init joins it. Not with a
+        // user namespace, which must own it, nor with namespaces to join: setns(2) into a time
+        // namespace needs a single-threaded caller.
+        func wantsNetnsHelper(_ ns: NamespacePlan) -> Bool {
+            ns.new.contains(.network) && !ns.has(.user) && ns.joined.isEmpty
+        }
+        var netnsJob: UnsafeMutableRawPointer?
+        defer {
+            if let job = netnsJob {
+                let fd = ocirun_netns_finish(job)
+                if fd >= 0 { close(fd) }
+            }
+        }
+        if let ns = try? NamespacePlan(spec.linux?.namespaces), wantsNetnsHelper(ns) {
+            netnsJob = ocirun_netns_start()
+        }
         // CDI 1.1.0: the container edits of devices named in cdi.k8s.io/* annotations (Sources/CDI).
         do { spec = try CDI.applyAnnotatedDevices(to: spec) } catch {
             throw RuntimeError(.invalidArgument, "apply CDI devices", cause: error)
@@ -74,19 +92,11 @@ extension Container {
         let cgroupsPath = spec.linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/ocirun/\(id)"
         // Everything is validated: from here on, undo what we do when something fails.
 
-        // A new network namespace is the costliest part of the clone (the kernel registers its
-        // loopback device and sysctl tables): a helper thread makes it while we set up the state
-        // and cgroup, and the init joins it. Not with a user namespace, which must own it, nor
-        // with namespaces to join: setns(2) into a time namespace needs a single-threaded caller.
-        var netnsJob: UnsafeMutableRawPointer?
-        if plan.namespaces.new.contains(.network) && !plan.namespaces.has(.user) && plan.namespaces.joined.isEmpty {
-            netnsJob = ocirun_netns_start()
-        }
-        defer {
-            if let job = netnsJob {
-                let fd = ocirun_netns_finish(job)
-                if fd >= 0 { close(fd) }
-            }
+        // The plan's namespaces are the config's: the helper started above is the one needed.
+        if !wantsNetnsHelper(plan.namespaces), let job = netnsJob {
+            netnsJob = nil
+            let fd = ocirun_netns_finish(job)
+            if fd >= 0 { close(fd) }
         }
 
         let dirFd = try store.createDirectory(id)
