@@ -240,7 +240,7 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
     }
 
     /// Opens what a new process needs to join the group by itself (`CgroupJoin`). Call after
-    /// `create()`, before the clone (or, for `.v1`, to pass the descriptors with `.cgroupDirs`); the
+    /// `create()`, before the clone (or, for `.v1`, to pass the descriptors with `.go`); the
     /// descriptors are close-on-exec.
     public func openJoin(_ which: Hierarchies = .all) throws -> CgroupJoin {
         var j = CgroupJoin()

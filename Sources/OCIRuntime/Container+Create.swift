@@ -243,13 +243,14 @@ extension Container {
                 }
             }
             state.pid = pid
-            state.startTime = ProcessInfo.read(pid: pid)?.startTime ?? 0
             // Recorded with the pid at once where something may look at the container while it
             // is being created (hooks may call `state`), or where the cgroup does not lead
-            // `delete --force` to the init (rootless).
+            // `delete --force` to the init (rootless). Otherwise the start time is read once
+            // the init has its cgroup directories.
             let hooks = spec.hooks
             if join == nil || !(hooks?.prestart ?? []).isEmpty || !(hooks?.createRuntime ?? []).isEmpty
                 || !(hooks?.createContainer ?? []).isEmpty {
+                state.startTime = ProcessInfo.read(pid: pid)?.startTime ?? 0
                 try store.save(state)
             }
             join?.close()
@@ -266,12 +267,11 @@ extension Container {
                         try cg.add(pid: pid)
                     } else {
                         try cg.create(.v1)
-                        v1Join = try cg.openJoin(.v1)
-                        // The init may bind the directories now; it joins them at `.go`.
-                        try parentEnd.send(.cgroupDirs, fds: v1Join?.taskFds ?? [])
+                        // The init may bind the directories now; it joins them at `.go`, through
+                        // the `tasks` files that come with it.
+                        try parentEnd.send(.cgroupDirs)
                         sentDirs = true
-                        v1Join?.close()
-                        v1Join = nil
+                        v1Join = try cg.openJoin(.v1)
                         try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
                         // The init joins the v1 hierarchies after `.go`; the cgroup2 one here only
                         // where the kernel could not clone into it.
@@ -289,7 +289,10 @@ extension Container {
                     try writeIDMappings(pid: pid, spec: spec, rootless: options.rootless)
                 }
                 if !sentDirs { try parentEnd.send(.cgroupDirs) }
-                try parentEnd.send(.go(pid))
+                if state.startTime == 0 { state.startTime = ProcessInfo.read(pid: pid)?.startTime ?? 0 }
+                try parentEnd.send(.go(pid), fds: v1Join?.taskFds ?? [])
+                v1Join?.close()
+                v1Join = nil
             }
             // The config's copy, while the init sets up (nothing reads it before create returns;
             // a `delete --force` after a crash before this point runs no poststop hooks). A new

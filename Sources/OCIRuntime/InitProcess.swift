@@ -25,7 +25,7 @@ struct InitContext {
     var joinInInit: [(NamespaceKind, Int32)]
     var cgroup: ContainerCgroup?
     /// The cgroup's files the init joins through after `.go` (when not rootless): the cgroup2
-    /// directory for the clone; the v1 `tasks` files arrive with `.cgroupDirs`.
+    /// directory for the clone; the v1 `tasks` files arrive with `.go`.
     var cgroupJoin: CgroupJoin?
     var seccomp: SeccompProfile?
     /// Extra environment (LISTEN_FDS/LISTEN_PID passed through from the caller).
@@ -98,22 +98,23 @@ enum InitProcess {
         var v1 = CgroupJoin()
         var dirsReady = false
         let channel = ctx.channel
-        // The cgroup's directories exist; the v1 `tasks` files come with the message.
+        // The cgroup's directories exist.
         func waitForDirs() throws {
             guard !dirsReady else { return }
-            guard let (msg, fds) = try channel.receiveWithFds(), msg == .cgroupDirs else { _exit(1) }
+            guard case .cgroupDirs? = try channel.receive() else { _exit(1) }
             dirsReady = true
+        }
+        // Wait until the parent limited the cgroup and wrote the id mappings; then join the
+        // cgroup. The v1 `tasks` files come with `.go`.
+        func waitForGo() throws {
+            guard goPid == nil else { return }
+            try waitForDirs()
+            guard let (msg, fds) = try channel.receiveWithFds(), case .go(let p) = msg else { _exit(1) }
+            goPid = p
             if !fds.isEmpty {
                 if let cg = ctx.cgroup { v1.taskDirs = cg.sortedKeys(.v1).map { cg.paths[$0] ?? $0 } }
                 v1.taskFds = fds
             }
-        }
-        // Wait until the parent limited the cgroup and wrote the id mappings; then join the cgroup.
-        func waitForGo() throws {
-            guard goPid == nil else { return }
-            try waitForDirs()
-            guard case .go(let p)? = try channel.receive() else { _exit(1) }
-            goPid = p
             // The cgroup is limited now: join it (CgroupJoin), the cgroup2 group through the
             // clone, each v1 hierarchy through its `tasks` file.
             try ctx.cgroupJoin?.joinSelf()
