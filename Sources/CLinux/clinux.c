@@ -265,6 +265,10 @@ int ocirun_netns_finish(void *handle) {
     return fd;
 }
 
+int ocirun_rename_exchange(const char *a, const char *b) {
+    return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2 /* RENAME_EXCHANGE */);
+}
+
 int ocirun_wifexited(int s) { return WIFEXITED(s); }
 int ocirun_wexitstatus(int s) { return WEXITSTATUS(s); }
 int ocirun_wifsignaled(int s) { return WIFSIGNALED(s); }

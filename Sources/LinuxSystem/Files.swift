@@ -29,11 +29,21 @@ public enum Files {
     }
 
     /// Writes `bytes` to `path` atomically: a temp file beside it, then rename.
+    ///
+    /// An existing `path` is replaced by exchanging the two names (`RENAME_EXCHANGE`), then the
+    /// old file removed: renaming over it makes ext4 start writing the new file's data at once
+    /// (its `auto_da_alloc` heuristic), and whoever removes the file soon after (`run` at the
+    /// container's exit, `delete`) waits for that write. Readers see the old or the new file.
     public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o600) throws {
         let tmp = path + ".tmp"
         let fd = try FileDescriptor.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         try fd.writeAll(bytes)
         fd.close()
+        if ocirun_rename_exchange(tmp, path) == 0 {
+            _ = Glibc.unlink(tmp)
+            return
+        }
+        // ENOENT: no file to replace; EINVAL, ENOSYS: no exchange on this file system or kernel.
         try retrying("rename", path) { Glibc.rename(tmp, path) }
     }
 

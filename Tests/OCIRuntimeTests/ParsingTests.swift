@@ -105,6 +105,19 @@ struct FilesPathTests {
         #expect(ProcessInfo.parse(stat: try Files.readString("/proc/self/stat")) != nil)
     }
 
+    @Test("writeAtomically makes a file, replaces it with its mode kept, and leaves no temp file")
+    func writeAtomicallyReplaces() throws {
+        let tmp = try TempDir("ocirun-atomic")
+        defer { tmp.remove() }
+        let path = tmp.path + "/state.json"
+        try Files.writeAtomically(path, Array("first, longer".utf8), mode: 0o640)
+        try Files.writeAtomically(path, Array("second".utf8), mode: 0o640)
+        #expect(try Files.readString(path) == "second")
+        #expect(try Files.list(tmp.path) == ["state.json"])
+        var st = stat()
+        #expect(stat(path, &st) == 0 && st.st_mode & 0o777 == 0o640)
+    }
+
     @Test("makeDirectories creates every missing level and accepts existing ones")
     func makeDirectories() throws {
         let tmp = try TempDir("ocirun-mkdirs")

@@ -82,6 +82,8 @@ int ocirun_recv_fd(int sock, char *buf, size_t buflen, int *fd_out);
    takes a few hundred microseconds in the kernel: loopback, sysctl tables). start returns a
    handle (NULL with errno on failure); finish waits and returns a close-on-exec descriptor of
    the namespace, or -1 with errno. */
+/// renameat2(RENAME_EXCHANGE): swaps the two names atomically; both must exist.
+int ocirun_rename_exchange(const char *a, const char *b);
 void *ocirun_netns_start(void);
 int ocirun_netns_finish(void *handle);
 int ocirun_send_fds(int sock, const int *fds, int nfds, const char *msg, size_t msglen);
