@@ -82,36 +82,31 @@ public enum Files {
 
     /// Entries of a directory, without "." and "..".
     public static func list(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else { throw SystemError("opendir", path) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        try entries(path) { _, _, _ in true }
     }
 
     /// The names of the directories in `path` (symlinks not followed), from the entries' types:
     /// no stat per entry unless the file system leaves the type unknown.
     public static func listDirectories(_ path: String) throws -> [String] {
+        try entries(path) { dirFd, name, type in
+            if type == UInt8(DT_DIR) { return true }
+            guard type == UInt8(DT_UNKNOWN) else { return false }
+            var st = stat()
+            return fstatat(dirFd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        }
+    }
+
+    /// The names in directory `path` but `.` and `..` that `keep` takes, given the directory's
+    /// descriptor, the name and the entry's type.
+    private static func entries(_ path: String, _ keep: (Int32, String, UInt8) -> Bool) throws -> [String] {
         guard let dir = opendir(path) else { throw SystemError("opendir", path) }
         defer { closedir(dir) }
         var names: [String] = []
         while let ent = readdir(dir) {
-            let type = ent.pointee.d_type
-            guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) else { continue }
             let name = withUnsafePointer(to: ent.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
             }
-            if name == "." || name == ".." { continue }
-            if type == UInt8(DT_UNKNOWN) {
-                var st = stat()
-                guard fstatat(dirfd(dir), name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
-            }
-            names.append(name)
+            if name != "." && name != "..", keep(dirfd(dir), name, ent.pointee.d_type) { names.append(name) }
         }
         return names
     }

@@ -55,9 +55,8 @@ extension Container {
         // validate the config and set up the state and cgroup; the init joins it. Not with a
         // user namespace, which must own it, nor with namespaces to join: setns(2) into a time
         // namespace needs a single-threaded caller.
-        func wantsNetnsHelper(_ ns: NamespacePlan) -> Bool {
-            ns.new.contains(.network) && !ns.has(.user) && ns.joined.isEmpty
-        }
+        // (The CDI edits below leave the namespaces alone: the plan reuses this reading.)
+        let namespaces = try? NamespacePlan(spec.linux?.namespaces)
         var netnsJob: UnsafeMutableRawPointer?
         defer {
             if let job = netnsJob {
@@ -65,7 +64,7 @@ extension Container {
                 if fd >= 0 { close(fd) }
             }
         }
-        if let ns = try? NamespacePlan(spec.linux?.namespaces), wantsNetnsHelper(ns) {
+        if let ns = namespaces, ns.new.contains(.network) && !ns.has(.user) && ns.joined.isEmpty {
             netnsJob = ocirun_netns_start()
         }
         // CDI 1.1.0: the container edits of devices named in cdi.k8s.io/* annotations (Sources/CDI).
@@ -73,7 +72,7 @@ extension Container {
             throw RuntimeError(.invalidArgument, "apply CDI devices", cause: error)
         }
         let plan: ContainerPlan
-        do { plan = try ContainerPlan.make(spec: spec, bundle: bundle) } catch {
+        do { plan = try ContainerPlan.make(spec: spec, bundle: bundle, namespaces: namespaces) } catch {
             throw RuntimeError.wrap(error, "invalid config.json")
         }
         if options.systemdCgroup {
@@ -91,13 +90,6 @@ extension Container {
         let seccomp = try spec.linux?.seccomp.map { try SeccompProfile($0) }
         let cgroupsPath = spec.linux?.cgroupsPath.flatMap { $0.isEmpty ? nil : $0 } ?? "/ocirun/\(id)"
         // Everything is validated: from here on, undo what we do when something fails.
-
-        // The plan's namespaces are the config's: the helper started above is the one needed.
-        if !wantsNetnsHelper(plan.namespaces), let job = netnsJob {
-            netnsJob = nil
-            let fd = ocirun_netns_finish(job)
-            if fd >= 0 { close(fd) }
-        }
 
         let dirFd = try store.createDirectory(id)
         let stateDir = store.directory(id)
@@ -330,8 +322,8 @@ extension Container {
                 }
             }
 
+            // Under `run` the init is exec'ing the process meanwhile.
             state.phase = "created"
-            // (Under `run` the init goes on to exec by itself.)
             try store.save(state)
             if let pf = options.pidFile {
                 try withContext("write pid file") {

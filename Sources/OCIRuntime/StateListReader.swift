@@ -37,42 +37,41 @@ public final class StateListReader {
         text.removeAll(keepingCapacity: true)
         var statePid: Int32 = 0, startTime: UInt64 = 0, creating = false
         var cgroup: Range<Int>?
-        // The fields ContainerState requires, seen with the right type.
+        // The fields ContainerState requires, seen (a wrong type makes `valid` false).
         var seen: UInt8 = 0
         let required: UInt8 = 0xff
         var valid = true
         do {
             try file.withUnsafeBufferPointer { all in
                 try JSONMembers.scan(UnsafeBufferPointer(rebasing: all[0..<length])) { key, value in
-                    switch value {
-                    case .string(let s):
-                        if matches(key, "bundle") { bundle = keep(s); seen |= 1 }
-                        else if matches(key, "created") { created = keep(s); seen |= 2 }
-                        else if matches(key, "owner") { owner = keep(s); seen |= 4 }
-                        else if matches(key, "phase") { creating = matches(s, "creating"); seen |= 8 }
-                        else if matches(key, "id") { seen |= 16 }
-                        else if matches(key, "rootfs") { seen |= 32 }
-                        else if isField(key) { valid = false }
-                    case .number(let n):
+                    // A key that is not ContainerState's is ignored, and a null leaves a field
+                    // unset, as with Container.load.
+                    if case .null = value { return }
+                    guard let f = field(key) else { return }
+                    seen |= f.requiredBit
+                    switch (f.kind, value) {
+                    case (.string, .string(let s)):
+                        if matches(key, "bundle") { bundle = keep(s) }
+                        else if matches(key, "created") { created = keep(s) }
+                        else if matches(key, "owner") { owner = keep(s) }
+                        else if matches(key, "phase") { creating = matches(s, "creating") }
+                    case (.integer, .number(let n)):
                         if matches(key, "pid") {
                             // Int32, as ContainerState's: a negative one is a stopped container.
                             let negative = n.first == UInt8(ascii: "-")
                             guard let v = decimal(negative ? UnsafeBufferPointer(rebasing: n.dropFirst()) : n),
                                   v <= (negative ? UInt64(Int32.max) + 1 : UInt64(Int32.max)) else { valid = false; return }
                             statePid = negative ? Int32(truncatingIfNeeded: 0 &- Int64(v)) : Int32(v)
-                            seen |= 64
-                        } else if matches(key, "startTime") {
+                        } else {
                             guard let v = decimal(n) else { valid = false; return }
                             startTime = v
-                            seen |= 128
-                        } else if isField(key) { valid = false }
-                    case .nested(let r):
-                        if matches(key, "cgroup") { cgroup = r } else if isField(key) && !matches(key, "annotations")
-                            && !matches(key, "hostMounts") && !matches(key, "loopDevices") { valid = false }
-                    case .null:
+                        }
+                    case (.nested, .nested(let r)):
+                        if matches(key, "cgroup") { cgroup = r }
+                    case (.bool, .bool):
                         break
-                    case .bool:
-                        if isField(key) && !matches(key, "sharedPidNamespace") { valid = false }
+                    default:
+                        valid = false
                     }
                 }
             }
@@ -119,12 +118,25 @@ public final class StateListReader {
     }
 }
 
-/// Whether `key` is one of ContainerState's fields (a field of the wrong type makes the state unreadable).
-private func isField(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
-    matches(key, "id") || matches(key, "pid") || matches(key, "startTime") || matches(key, "bundle")
-        || matches(key, "rootfs") || matches(key, "created") || matches(key, "owner") || matches(key, "phase")
-        || matches(key, "annotations") || matches(key, "cgroup") || matches(key, "hostMounts")
-        || matches(key, "loopDevices") || matches(key, "sharedPidNamespace")
+/// The JSON kind of each of ContainerState's fields.
+private enum FieldKind { case string, integer, nested, bool }
+
+/// `key` as one of ContainerState's fields: the kind its value must have, and for a required
+/// field its bit in `read`'s `seen`; nil for a key that is not a field.
+private func field(_ key: UnsafeBufferPointer<UInt8>) -> (kind: FieldKind, requiredBit: UInt8)? {
+    if matches(key, "id") { return (.string, 1) }
+    if matches(key, "rootfs") { return (.string, 2) }
+    if matches(key, "bundle") { return (.string, 4) }
+    if matches(key, "created") { return (.string, 8) }
+    if matches(key, "owner") { return (.string, 16) }
+    if matches(key, "phase") { return (.string, 32) }
+    if matches(key, "pid") { return (.integer, 64) }
+    if matches(key, "startTime") { return (.integer, 128) }
+    if matches(key, "annotations") || matches(key, "cgroup") || matches(key, "hostMounts") || matches(key, "loopDevices") {
+        return (.nested, 0)
+    }
+    if matches(key, "sharedPidNamespace") { return (.bool, 0) }
+    return nil
 }
 
 private func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {

@@ -14,7 +14,8 @@ public struct ContainerPlan {
     public var namespaces: NamespacePlan
     public var rlimits: [(resource: Int32, soft: UInt64, hard: UInt64)]
 
-    public static func make(spec: Spec, bundle: String) throws -> ContainerPlan {
+    /// `namespaces`: the config's, when the caller has read them already (nil: read here).
+    public static func make(spec: Spec, bundle: String, namespaces: NamespacePlan? = nil) throws -> ContainerPlan {
         guard !spec.ociVersion.isEmpty else { throw RuntimeError(.invalidArgument, "ociVersion must not be empty") }
         guard let root = spec.root, !root.path.isEmpty else {
             throw RuntimeError(.invalidArgument, "root.path is required")
@@ -32,7 +33,7 @@ public struct ContainerPlan {
         }
         try LSM.validate(process: process, mountLabel: spec.linux?.mountLabel)
         let linux = spec.linux
-        let ns = try NamespacePlan(linux?.namespaces)
+        let ns = try namespaces ?? NamespacePlan(linux?.namespaces)
 
         let hasMappings = !(linux?.uidMappings ?? []).isEmpty || !(linux?.gidMappings ?? []).isEmpty
         if ns.new.contains(.user) {

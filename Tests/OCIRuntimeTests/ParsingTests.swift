@@ -437,7 +437,7 @@ struct StateListTests {
                      "owner": "1", "annotations": "1", "cgroup": "1", "phase": "1", "hostMounts": "1", "loopDevices": "1",
                      "sharedPidNamespace": "1"]
         let fields = Mirror(reflecting: sample).children.compactMap(\.label)
-        #expect(Set(fields) == Set(wrong.keys), "a new ContainerState field: add it to StateListReader's isField and here")
+        #expect(Set(fields) == Set(wrong.keys), "a new ContainerState field: add it to StateListReader's field(_:) and here")
         let dir = try TempDir()
         defer { dir.remove() }
         let r = try StateListReader(store: StateStore(root: dir.path))
