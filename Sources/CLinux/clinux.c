@@ -7,7 +7,9 @@
 #include <pty.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,6 +17,7 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
@@ -61,12 +64,16 @@ pid_t ocirun_clone_into_cgroup(unsigned long flags, int cgroupfd) {
     return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 
-pid_t ocirun_clone_vfork(unsigned long flags, int cgroupfd, void *stack, size_t stack_size,
-                         int (*fn)(void *), void *arg) {
+/* clone3 with CLONE_VM | CLONE_VFORK on a stack of the child's own; with `parent_tid`, the
+ * kernel stores the child's pid there before the child first runs (CLONE_PARENT_SETTID). */
+static pid_t clone_vfork(unsigned long flags, int cgroupfd, void *stack, size_t stack_size,
+                         int (*fn)(void *), void *arg, pid_t *parent_tid) {
 #if defined(__x86_64__)
     struct ocirun_clone_args args;
     memset(&args, 0, sizeof args);
-    args.flags = (uint64_t)flags | CLONE_VM | CLONE_VFORK | (cgroupfd >= 0 ? 0x200000000ULL : 0);
+    args.flags = (uint64_t)flags | CLONE_VM | CLONE_VFORK | (cgroupfd >= 0 ? 0x200000000ULL : 0)
+        | (parent_tid ? CLONE_PARENT_SETTID : 0);
+    args.parent_tid = (uint64_t)(uintptr_t)parent_tid;
     args.exit_signal = SIGCHLD;
     args.stack = (uint64_t)(uintptr_t)stack;
     args.stack_size = (uint64_t)stack_size;
@@ -99,10 +106,15 @@ pid_t ocirun_clone_vfork(unsigned long flags, int cgroupfd, void *stack, size_t 
     }
     return (pid_t)rax;
 #else
-    (void)flags; (void)cgroupfd; (void)stack; (void)stack_size; (void)fn; (void)arg;
+    (void)flags; (void)cgroupfd; (void)stack; (void)stack_size; (void)fn; (void)arg; (void)parent_tid;
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+pid_t ocirun_clone_vfork(unsigned long flags, int cgroupfd, void *stack, size_t stack_size,
+                         int (*fn)(void *), void *arg) {
+    return clone_vfork(flags, cgroupfd, stack, stack_size, fn, arg, NULL);
 }
 
 struct ocirun_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
@@ -263,6 +275,143 @@ int ocirun_netns_finish(void *handle) {
     free(job);
     if (fd < 0) { errno = err; return -1; }
     return fd;
+}
+
+/* The init launcher: a thread that makes the network namespace (optional), then, when asked,
+ * starts the container's init in this process's memory (clone_vfork) and stays blocked until the
+ * init has exec'd or exited. The init runs on this thread's glibc thread state (TLS, errno,
+ * malloc's per-thread cache), which nothing else uses while the thread is blocked; the caller's
+ * main thread goes on beside it as with any thread. */
+struct ocirun_launcher {
+    pthread_t thread;
+    int netns_err;               /* errno of unshare(CLONE_NEWNET), 0 if it worked or was not asked */
+    int want_netns;
+    int go;                      /* futex: 0 waiting, 1 clone, 2 cancelled */
+    unsigned long flags;
+    int cgroupfd;
+    int (*fn)(void *);
+    void *arg;
+    pid_t pid;                   /* futex: the init's pid (kernel, CLONE_PARENT_SETTID), or -1 */
+    int clone_err;
+    int done;                    /* futex: 1 once the init has exec'd or exited (or clone failed) */
+    int netns_ready;             /* futex: 1 once the namespace is made (or failed) */
+    pid_t tid;                   /* the launcher thread's id: its namespace is /proc/self/task/TID/ns/net */
+};
+
+static long futex_op(int *addr, int op, int val) {
+    return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+static void futex_wait_while(int *addr, int value) {
+    while (__atomic_load_n(addr, __ATOMIC_ACQUIRE) == value) {
+        futex_op(addr, FUTEX_WAIT_PRIVATE, value);
+    }
+}
+static void futex_set_wake(int *addr, int value) {
+    __atomic_store_n(addr, value, __ATOMIC_RELEASE);
+    futex_op(addr, FUTEX_WAKE_PRIVATE, 1 << 30);
+}
+
+/* The init's first code: it takes what it needs from the launcher record, then tells the main
+ * thread that its pid is there (the kernel wrote it before the init first ran). */
+static int launcher_child(void *p) {
+    struct ocirun_launcher *l = p;
+    int (*fn)(void *) = l->fn;
+    void *arg = l->arg;
+    futex_op((int *)&l->pid, FUTEX_WAKE_PRIVATE, 1 << 30);
+    return fn(arg);
+}
+
+#define LAUNCHER_STACK (1024 * 1024)
+#define LAUNCHER_GUARD 4096
+
+static void *launcher_thread(void *p) {
+    struct ocirun_launcher *l = p;
+    l->tid = (pid_t)syscall(SYS_gettid);
+    if (l->want_netns) {
+        if (unshare(CLONE_NEWNET) != 0) l->netns_err = errno;
+    }
+    futex_set_wake(&l->netns_ready, 1);
+    futex_wait_while(&l->go, 0);
+    if (l->go != 1) return NULL;
+    if (l->netns_err) {
+        l->clone_err = l->netns_err;
+        futex_set_wake((int *)&l->pid, -1);
+        futex_set_wake(&l->done, 1);
+        return NULL;
+    }
+    /* The init's stack: pages come as it touches them; a guard page below. */
+    char *stack = mmap(NULL, LAUNCHER_STACK + LAUNCHER_GUARD, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (stack == MAP_FAILED) {
+        l->clone_err = errno;
+        futex_set_wake((int *)&l->pid, -1);
+        futex_set_wake(&l->done, 1);
+        return NULL;
+    }
+    mprotect(stack, LAUNCHER_GUARD, PROT_NONE);
+    pid_t pid = clone_vfork(l->flags, l->cgroupfd, stack + LAUNCHER_GUARD, LAUNCHER_STACK,
+                            launcher_child, l, &l->pid);
+    if (pid < 0) {
+        l->clone_err = errno;
+        futex_set_wake((int *)&l->pid, -1);
+    }
+    /* Here the init has exec'd or exited: its stack is free. */
+    munmap(stack, LAUNCHER_STACK + LAUNCHER_GUARD);
+    futex_set_wake(&l->done, 1);
+    return NULL;
+}
+
+void *ocirun_launcher_start(int new_netns) {
+    struct ocirun_launcher *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->want_netns = new_netns;
+    l->cgroupfd = -1;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&l->thread, &attr, launcher_thread, l);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) { free(l); errno = rc; return NULL; }
+    return l;
+}
+
+pid_t ocirun_launcher_clone(void *handle, unsigned long flags, int cgroupfd, int (*fn)(void *), void *arg,
+                            int *netns_failed) {
+    struct ocirun_launcher *l = handle;
+    l->flags = flags;
+    l->cgroupfd = cgroupfd;
+    l->fn = fn;
+    l->arg = arg;
+    futex_set_wake(&l->go, 1);
+    futex_wait_while((int *)&l->pid, 0);
+    pid_t pid = __atomic_load_n(&l->pid, __ATOMIC_ACQUIRE);
+    if (pid < 0) {
+        *netns_failed = l->netns_err != 0;
+        errno = l->clone_err;
+        return -1;
+    }
+    *netns_failed = 0;
+    return pid;
+}
+
+void ocirun_launcher_wait(void *handle) {
+    struct ocirun_launcher *l = handle;
+    futex_wait_while(&l->done, 0);
+}
+
+void ocirun_launcher_cancel(void *handle) {
+    struct ocirun_launcher *l = handle;
+    futex_set_wake(&l->go, 2);
+}
+
+int ocirun_launcher_take_netns(void *handle) {
+    struct ocirun_launcher *l = handle;
+    futex_wait_while(&l->netns_ready, 0);
+    if (l->netns_err) { errno = l->netns_err; return -1; }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/ns/net", (int)l->tid);
+    return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 int ocirun_rename_exchange(const char *a, const char *b) {

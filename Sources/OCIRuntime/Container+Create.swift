@@ -30,6 +30,20 @@ public struct CreateOptions {
 public struct CreatedContainer {
     public var pid: Int32
     public var container: Container
+    /// Where the init was started in the runtime's memory (`InitLauncher`): the process must not
+    /// exit before `waitUntilOutOfMemory()` (the init execs right after `ready`).
+    var launcher: UnsafeMutableRawPointer?
+
+    /// Returns once the init no longer runs in this process's memory (it has exec'd or exited).
+    public func waitUntilOutOfMemory() {
+        if let l = launcher { ocirun_launcher_wait(l) }
+    }
+}
+
+/// The closure the shared-memory init runs (`ocirun_launcher_clone`'s argument).
+final class InitBody {
+    let body: () -> Never
+    init(_ body: @escaping () -> Never) { self.body = body }
 }
 
 extension Container {
@@ -64,8 +78,19 @@ extension Container {
                 if fd >= 0 { close(fd) }
             }
         }
-        if let ns = namespaces, ns.new.contains(.network) && !ns.has(.user) && ns.joined.isEmpty {
-            netnsJob = ocirun_netns_start()
+        // `run`: the init is started by a launcher thread in this process's memory (docs/design.md,
+        // "The init shares the runtime's memory"): no page tables copied, nothing faulted in again,
+        // no copy torn down at its execve. The launcher makes the network namespace first, so
+        // the init is born in it. Not with a user or time namespace (the kernel refuses those to
+        // a task sharing its memory), nor with namespaces to join (joined by this thread).
+        var launcher: UnsafeMutableRawPointer?
+        defer { if let l = launcher { ocirun_launcher_cancel(l) } }
+        if let ns = namespaces, !ns.has(.user) && ns.joined.isEmpty {
+            if startAtOnce && InitLauncher.available && !ns.new.contains(.time) && !options.rootless {
+                launcher = ocirun_launcher_start(ns.new.contains(.network) ? 1 : 0)
+            } else if ns.new.contains(.network) {
+                netnsJob = ocirun_netns_start()
+            }
         }
         // CDI 1.1.0: the container edits of devices named in cdi.k8s.io/* annotations (Sources/CDI).
         do { spec = try CDI.applyAnnotatedDevices(to: spec) } catch {
@@ -95,6 +120,8 @@ extension Container {
         let stateDir = store.directory(id)
         var cgroup: ContainerCgroup?
         var cgroupMade = false
+        // The launcher that started the init in this process's memory, if one did.
+        var startedBy: UnsafeMutableRawPointer?
         var childPid: pid_t = 0
         var cleanupState = true
         var hostMounts: [String] = []
@@ -204,13 +231,45 @@ extension Container {
                 netnsFd = ocirun_netns_finish(job)
             }
             defer { if netnsFd >= 0 { close(netnsFd) } }
-            ctx.netnsFd = netnsFd >= 0 ? netnsFd : nil
             // A new cgroup namespace is made by the init once it is in its cgroup (after `.go`), so
             // that the namespace's root is the container's cgroup, not the caller's (conmon's).
             var newFlags = plan.namespaces.cloneFlags & ~ocirun_CLONE_NEWCGROUP
+            var spawned: (pid: pid_t, inUnified: Bool)?
+            if let l = launcher {
+                launcher = nil
+                // Hooks that run in the init (createContainer, startContainer; CDI may have added
+                // them) start processes of their own: that init forks, as before.
+                let hooksInInit = !(spec.hooks?.createContainer ?? []).isEmpty || !(spec.hooks?.startContainer ?? []).isEmpty
+                if !hooksInInit {
+                    let sharedCtx = ctx
+                    let body = InitBody { parentEnd.close(); InitProcess.run(sharedCtx) }
+                    let flags = UInt(UInt32(bitPattern: newFlags & ~ocirun_CLONE_NEWNET))
+                    var netnsFailed: Int32 = 0
+                    let pid = ocirun_launcher_clone(l, flags, join?.unified?.fd ?? -1, InitLauncher.entry,
+                                                    Unmanaged.passRetained(body).toOpaque(), &netnsFailed)
+                    if pid > 0 {
+                        spawned = (pid, join?.unified != nil)
+                        startedBy = l
+                    } else if netnsFailed != 0 {
+                        throw RuntimeError(.failed, "create network namespace", cause: SystemError("unshare", errno: errno))
+                    }
+                    // Otherwise (a kernel without clone3 or CLONE_INTO_CGROUP, say) the init forks.
+                } else {
+                    if newFlags & ocirun_CLONE_NEWNET != 0 {
+                        netnsFd = ocirun_launcher_take_netns(l)
+                        if netnsFd < 0 {
+                            let e = errno
+                            ocirun_launcher_cancel(l)
+                            throw RuntimeError(.failed, "create network namespace", cause: SystemError("unshare", errno: e))
+                        }
+                    }
+                    ocirun_launcher_cancel(l)
+                }
+            }
+            ctx.netnsFd = netnsFd >= 0 ? netnsFd : nil
             if netnsFd >= 0 { newFlags &= ~ocirun_CLONE_NEWNET }
             let cloneFlags = UInt(UInt32(bitPattern: newFlags))
-            let (pid, inUnified) = join?.clone(flags: cloneFlags) ?? (ocirun_clone(cloneFlags), false)
+            let (pid, inUnified) = spawned ?? join?.clone(flags: cloneFlags) ?? (ocirun_clone(cloneFlags), false)
             if pid == 0 {
                 parentEnd.close()
                 InitProcess.run(ctx)
@@ -333,7 +392,8 @@ extension Container {
             cleanupState = false
             _ = dirFd
             return CreatedContainer(pid: pid, container: Container(store: store, state: state,
-                                                                   status: startAtOnce ? .running : .created, spec: spec))
+                                                                   status: startAtOnce ? .running : .created, spec: spec),
+                                    launcher: startedBy)
         } catch {
             throw RuntimeError.wrap(error, "create container \"\(id)\"")
         }
@@ -434,5 +494,20 @@ extension Container {
         let doc = "{\"ociVersion\":\"\(Spec.currentVersion)\",\"fds\":[\"seccompFd\"],\"pid\":\(pid),\"metadata\":\(jsonQuote(profile.listenerMetadata ?? "")),\"state\":\(state)}"
         let rc = doc.withCString { ocirun_send_fd(sock, fd, $0, strlen($0)) }
         if rc != 0 { throw SystemError("sendmsg", path) }
+    }
+}
+
+/// Starting the container's init in the runtime's own memory (`ocirun_launcher_*`, docs/design.md
+/// "The init shares the runtime's memory").
+enum InitLauncher {
+    #if arch(x86_64)
+    static let available = true
+    #else
+    static let available = false
+    #endif
+
+    /// The init's entry: runs the `InitBody` passed as the argument; never returns.
+    static let entry: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { arg in
+        Unmanaged<InitBody>.fromOpaque(arg!).takeUnretainedValue().body()
     }
 }

@@ -140,6 +140,9 @@ extension Container {
     /// (unless `keep`) and return its exit status (128+N when killed by signal N).
     public static func run(id: String, options: CreateOptions, detach: Bool, keep: Bool = false, store: StateStore) throws -> Int32 {
         let created = try create(id: id, options: options, store: store, startAtOnce: true)
+        // The init may have been started in this process's memory: it execs right after `ready`;
+        // this process does not exit before it has.
+        defer { created.waitUntilOutOfMemory() }
         do {
             // The container as create left it (state and config in memory: no reload); create
             // started the process already.

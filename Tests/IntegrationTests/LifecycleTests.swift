@@ -107,12 +107,21 @@ extension Integration {
         }
 
         /// `run` starts the process over its sync channel as soon as the init is ready (no
-        /// exec.fifo), and its new network namespace is made by a helper thread before the clone:
-        /// the container must read running at once, refuse a second start, and have a network
-        /// namespace of its own holding only an unconfigured loopback device.
-        @Test("run: running at once without exec.fifo, in a network namespace of its own")
-        func runStartsAtOnce() throws {
+        /// exec.fifo), and its new network namespace is made by a launcher thread before the
+        /// clone: the container must read running at once, refuse a second start, and have a
+        /// network namespace of its own holding only an unconfigured loopback device. Without
+        /// hooks in the init, the launcher starts the init in the runtime's memory; with a
+        /// createContainer hook the init forks, and takes the launcher's namespace (the hook
+        /// must have run in the container's namespace too).
+        @Test("run: running at once without exec.fifo, in a network namespace of its own",
+              arguments: [false, true])
+        func runStartsAtOnce(hookInInit: Bool) throws {
             let sb = try Sandbox(args: ["/bin/sleep", "100"])
+            if hookInInit {
+                sb.set(["hooks", "createContainer"], [["path": "/bin/sh",
+                                                      "args": ["sh", "-c", "readlink /proc/self/ns/net > \(sb.dir)/hook-net"]]])
+                try sb.writeConfig()
+            }
             let id = sb.newID()
             try #require(try sb.ocirunCommand(["run", "-d", "--bundle", sb.bundle, id]).status == 0)
             #expect(try sb.state(id).json?["status"] as? String == "running")
@@ -126,6 +135,10 @@ extension Integration {
             let devices = try String(contentsOfFile: "/proc/\(pid)/net/dev", encoding: .utf8)
                 .split(separator: "\n").dropFirst(2).map { $0.split(separator: ":")[0].trimmingCharacters(in: .whitespaces) }
             #expect(devices == ["lo"], "\(devices)")
+            if hookInInit {
+                let hookNet = try String(contentsOfFile: sb.dir + "/hook-net", encoding: .utf8)
+                #expect(hookNet.trimmingCharacters(in: .whitespacesAndNewlines) == initNet)
+            }
             #expect(try sb.ocirunCommand(["delete", "--force", id]).status == 0)
             #expect(sb.leftoverCgroups.isEmpty, "\(sb.leftoverCgroups)")
         }

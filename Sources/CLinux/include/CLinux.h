@@ -47,6 +47,23 @@ int ocirun_mount_setattr_recursive(int fd, uint64_t attrs);
  * x86_64 only: elsewhere -1 with errno ENOSYS (the caller forks instead). */
 pid_t ocirun_clone_vfork(unsigned long flags, int cgroupfd, void *stack, size_t stack_size,
                          int (*fn)(void *), void *arg);
+/* The init launcher (docs/design.md, "The init shares the runtime's memory"): a thread that
+ * makes a new network namespace when `new_netns` (so that the init is born in it), then waits.
+ * ocirun_launcher_clone asks it to start fn(arg) with clone_vfork semantics in the cgroup2
+ * directory `cgroupfd` (>= 0) and returns the child's pid as soon as the child runs (or -1 with
+ * errno; *netns_failed tells that the namespace could not be made). ocirun_launcher_wait returns
+ * once the child has exec'd or exited: nothing of the process may be torn down before (its exit
+ * path, say) while the child still runs in its memory. ocirun_launcher_cancel lets the thread end
+ * without starting anything. The record is never freed (a few bytes, once per process).
+ * x86_64 only: elsewhere the clone fails with ENOSYS. */
+void *ocirun_launcher_start(int new_netns);
+pid_t ocirun_launcher_clone(void *handle, unsigned long flags, int cgroupfd, int (*fn)(void *), void *arg,
+                            int *netns_failed);
+void ocirun_launcher_wait(void *handle);
+void ocirun_launcher_cancel(void *handle);
+/* The namespace the launcher made, as a close-on-exec descriptor now the caller's (it waits until
+ * the namespace is made), for a caller that forks after all; -1 with errno. Cancel afterwards. */
+int ocirun_launcher_take_netns(void *handle);
 int ocirun_unshare(int flags);
 int ocirun_setns(int fd, int nstype);
 int ocirun_pivot_root(const char *new_root, const char *put_old);
