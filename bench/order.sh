@@ -17,9 +17,12 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 # Most important first: the commands engines run on every container (and list, which monitoring
-# agents call often), their own process before the container's init (run.1, create.1), whose
-# RSS is counted apart. exec.1 is exec's child, which shares its parent's memory until it execs.
-PRIORITY=exec,exec.1,run,state,kill,delete,list,start,create,pause,resume,run.1,create.1
+# agents call often). A trace's .N files are the command's other threads and processes in the
+# order they started: exec.1 is exec's child and run.2 run's init (after run.1, the launcher
+# thread), which share the runtime's memory until they exec, so they come right after their
+# command; create's init (create.2, after the network namespace helper create.1) forks, and its
+# RSS is counted apart.
+PRIORITY=exec,exec.1,run,run.1,run.2,state,kill,delete,list,start,create,pause,resume,create.1,create.2
 
 work=$(mktemp -d)
 bin=$work/ocirun
