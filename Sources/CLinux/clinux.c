@@ -405,6 +405,11 @@ void ocirun_launcher_cancel(void *handle) {
     futex_set_wake(&l->go, 2);
 }
 
+int ocirun_launcher_netns_ready(void *handle) {
+    struct ocirun_launcher *l = handle;
+    return __atomic_load_n(&l->netns_ready, __ATOMIC_ACQUIRE);
+}
+
 int ocirun_launcher_take_netns(void *handle) {
     struct ocirun_launcher *l = handle;
     futex_wait_while(&l->netns_ready, 0);

@@ -176,7 +176,17 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
     /// Creates the directories (v1 cpuset levels inherit cpus/mems from their parent, without
     /// which no task may join).
     public func create(_ which: Hierarchies = .all) throws {
-        for key in sortedKeys(which) {
+        _ = try create(which, from: 0, while: { true })
+    }
+
+    /// Creates the hierarchies of `which` in order from the `start`th, while `more()` says so;
+    /// returns the index of the first one not created (their count when all are).
+    public func create(_ which: Hierarchies, from start: Int, while more: () -> Bool) throws -> Int {
+        let keys = sortedKeys(which)
+        var i = start
+        while i < keys.count && more() {
+            let key = keys[i]
+            i += 1
             let dir = paths[key] ?? ""
             try withContext("create cgroup \(dir)") {
                 if Files.listContains(key, "cpuset") {
@@ -187,6 +197,7 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
             }
             if key == "unified" { enableV2Controllers(dir) }
         }
+        return i
     }
 
     private func makeCpusetDirectories(_ dir: String) throws {

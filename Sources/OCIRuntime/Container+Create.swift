@@ -122,6 +122,8 @@ extension Container {
         var cgroupMade = false
         // The launcher that started the init in this process's memory, if one did.
         var startedBy: UnsafeMutableRawPointer?
+        // The v1 cgroup directories made before the clone (in `sortedKeys(.v1)` order).
+        var v1Made = 0
         var childPid: pid_t = 0
         var cleanupState = true
         var hostMounts: [String] = []
@@ -241,6 +243,11 @@ extension Container {
                 // them) start processes of their own: that init forks, as before.
                 let hooksInInit = !(spec.hooks?.createContainer ?? []).isEmpty || !(spec.hooks?.startContainer ?? []).isEmpty
                 if !hooksInInit {
+                    // While the launcher still makes the network namespace, the v1 cgroup
+                    // directories are made here instead of after the clone.
+                    if let cg = cgroup, !options.rootless {
+                        v1Made = try cg.create(.v1, from: 0, while: { ocirun_launcher_netns_ready(l) == 0 })
+                    }
                     let sharedCtx = ctx
                     let body = InitBody { parentEnd.close(); InitProcess.run(sharedCtx) }
                     let flags = UInt(UInt32(bitPattern: newFlags & ~ocirun_CLONE_NEWNET))
@@ -317,7 +324,7 @@ extension Container {
                         try CgroupResources.applyDelegated(spec.linux?.resources, to: cg)
                         try cg.add(pid: pid)
                     } else {
-                        try cg.create(.v1)
+                        _ = try cg.create(.v1, from: v1Made, while: { true })
                         // The init may bind the directories now; it joins them at `.go`, through
                         // the `tasks` files that come with it.
                         try parentEnd.send(.cgroupDirs)

@@ -64,6 +64,8 @@ void ocirun_launcher_cancel(void *handle);
 /* The namespace the launcher made, as a close-on-exec descriptor now the caller's (it waits until
  * the namespace is made), for a caller that forks after all; -1 with errno. Cancel afterwards. */
 int ocirun_launcher_take_netns(void *handle);
+/* Nonzero once the launcher has made the network namespace (or was asked for none). */
+int ocirun_launcher_netns_ready(void *handle);
 int ocirun_unshare(int flags);
 int ocirun_setns(int fd, int nstype);
 int ocirun_pivot_root(const char *new_root, const char *put_old);
