@@ -122,8 +122,12 @@ extension Container {
         var cgroupMade = false
         // The launcher that started the init in this process's memory, if one did.
         var startedBy: UnsafeMutableRawPointer?
-        // The v1 cgroup directories made before the clone (in `sortedKeys(.v1)` order).
+        // The v1 cgroup directories made before the clone (in `sortedKeys(.v1)` order), their
+        // `tasks` files opened and the limits written, where that was done before the clone.
         var v1Made = 0
+        var v1Join: CgroupJoin?
+        defer { v1Join?.close() }
+        var limitsApplied = false
         var childPid: pid_t = 0
         var cleanupState = true
         var hostMounts: [String] = []
@@ -238,16 +242,25 @@ extension Container {
             var newFlags = plan.namespaces.cloneFlags & ~ocirun_CLONE_NEWCGROUP
             var spawned: (pid: pid_t, inUnified: Bool)?
             if let l = launcher {
-                launcher = nil
                 // Hooks that run in the init (createContainer, startContainer; CDI may have added
                 // them) start processes of their own: that init forks, as before.
                 let hooksInInit = !(spec.hooks?.createContainer ?? []).isEmpty || !(spec.hooks?.startContainer ?? []).isEmpty
                 if !hooksInInit {
                     // While the launcher still makes the network namespace, the v1 cgroup
-                    // directories are made here instead of after the clone.
+                    // directories are made here instead of after the clone, then their `tasks`
+                    // files opened and the limits written (nothing is in the cgroup yet).
                     if let cg = cgroup, !options.rootless {
-                        v1Made = try cg.create(.v1, from: 0, while: { ocirun_launcher_netns_ready(l) == 0 })
+                        let waiting = { ocirun_launcher_netns_ready(l) == 0 }
+                        v1Made = try cg.create(.v1, from: 0, while: waiting)
+                        if v1Made == cg.sortedKeys(.v1).count && waiting() {
+                            v1Join = try cg.openJoin(.v1)
+                            if waiting() {
+                                try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
+                                limitsApplied = true
+                            }
+                        }
                     }
+                    launcher = nil
                     let sharedCtx = ctx
                     let body = InitBody { parentEnd.close(); InitProcess.run(sharedCtx) }
                     let flags = UInt(UInt32(bitPattern: newFlags & ~ocirun_CLONE_NEWNET))
@@ -262,6 +275,7 @@ extension Container {
                     }
                     // Otherwise (a kernel without clone3 or CLONE_INTO_CGROUP, say) the init forks.
                 } else {
+                    launcher = nil
                     if newFlags & ocirun_CLONE_NEWNET != 0 {
                         netnsFd = ocirun_launcher_take_netns(l)
                         if netnsFd < 0 {
@@ -313,8 +327,6 @@ extension Container {
             }
             join?.close()
             join = nil
-            var v1Join: CgroupJoin?
-            defer { v1Join?.close() }
             var sentDirs = false
             try preferInitError {
                 if let cg = cgroup {
@@ -329,8 +341,10 @@ extension Container {
                         // the `tasks` files that come with it.
                         try parentEnd.send(.cgroupDirs)
                         sentDirs = true
-                        v1Join = try cg.openJoin(.v1)
-                        try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
+                        if v1Join == nil { v1Join = try cg.openJoin(.v1) }
+                        if !limitsApplied {
+                            try CgroupResources.apply(spec.linux?.resources, devices: spec.linux?.devices ?? [], to: cg)
+                        }
                         // The init joins the v1 hierarchies after `.go`; the cgroup2 one here only
                         // where the kernel could not clone into it.
                         if let u = cg.unifiedPath, !inUnified {
