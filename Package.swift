@@ -72,7 +72,7 @@ let package = Package(
         // The runtime binary: RuntimeVerbs, and `ocirun-cli` exec'd for everything else.
         // Linked by lld, which applies scripts/build.sh's function order (bench/hot-symbols.txt) to
         // every input section: glibc's and the Swift runtime's as well as ours.
-        .executableTarget(name: "ocirun", dependencies: ["RuntimeVerbs"], swiftSettings: hot,
+        .executableTarget(name: "ocirun", dependencies: ["RuntimeVerbs", "CLinux"], swiftSettings: hot,
                           linkerSettings: [.unsafeFlags(["-use-ld=lld"])]),
 
         // The whole command line: one ParsableCommand per verb (ArgumentParser), SIF signing.

@@ -54,53 +54,65 @@ PY
 }
 evict "$(rt ocirun)" "$(rt crun)" "$(rt runc)"
 
-runs=${BENCH_RUNS:-50}
+runs=${BENCH_RUNS:-60}
 out=$work/results.md
 cd "$b"
 export work
-# Each measurement runs in $rounds rounds of runs/rounds runs per runtime, the runtimes taking
-# turns, so that the machine's drift (other load, frequency) spreads over all three instead of
-# favouring whichever hyperfine measured first; the median is over all the rounds' runs.
-rounds=${BENCH_ROUNDS:-5}
+# The three runtimes take turns run by run: each hyperfine invocation runs each of them once,
+# in an order rotated from one invocation to the next, so that every ocirun run is paired with a
+# crun and a runc run made under the same conditions (other load, frequency, the kernel's
+# deferred work), and none of them runs in a warm loop of its own. The first invocation is a
+# warm-up and is not counted.
+# hf NAME PREPARE_OCIRUN CMD_OCIRUN PREPARE_CRUN CMD_CRUN PREPARE_RUNC CMD_RUNC; a PREPARE runs
+# untimed before each run of its command ("" for none).
+names=(ocirun crun runc)
 hf() {
   local name=$1; shift
+  local -a prep=("$1" "$3" "$5") cmd=("$2" "$4" "$6")
   # Let the kernel's deferred work from the previous measurement (network namespaces torn down
   # by a kworker, RCU callbacks) finish first: on 2 cores it competes with the runs.
   sleep 2
-  for ((i = 1; i <= rounds; i++)); do
-    hyperfine -N --warmup 2 --runs $(((runs + rounds - 1) / rounds)) --export-json "$work/$name.$i.json" "$@" >/dev/null
+  local i j k
+  for ((i = 0; i <= runs; i++)); do
+    local -a args=()
+    for ((j = 0; j < 3; j++)); do
+      k=$(((i + j) % 3))
+      args+=(--prepare "${prep[k]:-true}" -n "${names[k]}" "${cmd[k]}")
+    done
+    hyperfine -N --runs 1 --export-json "$work/$name.$i.json" "${args[@]}" >/dev/null
   done
+  rm -f "$work/$name.0.json"
 }
 median() {
-  python3 - "$work" "$(basename "$1" .json)" <<'PY'
+  python3 - "$work" "$(basename "$1" .json)" <<'PY2'
 import glob, json, statistics, sys
 times = {}
-for f in sorted(glob.glob(f"{sys.argv[1]}/{sys.argv[2]}.*.json")):
-    for i, r in enumerate(json.load(open(f))["results"]):
-        times.setdefault(i, []).extend(r["times"])
-print(" ".join("%.2f" % (statistics.median(times[i]) * 1000) for i in sorted(times)))
-PY
+for f in glob.glob(f"{sys.argv[1]}/{sys.argv[2]}.*.json"):
+    for r in json.load(open(f))["results"]:
+        times.setdefault(r["command"], []).extend(r["times"])
+print(" ".join("%.2f" % (statistics.median(times[n]) * 1000) for n in ("ocirun", "crun", "runc")))
+PY2
 }
 
 cp "$work/config-true.json" config.json
-hf run "$(rt ocirun) --root $work/state-ocirun run b" "$(rt crun) --root $work/state-crun run b" "$(rt runc) --root $work/state-runc run b"
+hf run "" "$(rt ocirun) --root $work/state-ocirun run b" "" "$(rt crun) --root $work/state-crun run b" "" "$(rt runc) --root $work/state-runc run b"
 # The same, 50 ms apart: a node that starts a container now and then, not in a tight loop. On
 # a quiet host, moving a process into a cgroup by pid waits for an RCU grace period
 # (docs/performance.md, "Where the time goes").
-hf runidle --prepare "sleep 0.05" "$(rt ocirun) --root $work/state-ocirun run b" \
-  --prepare "sleep 0.05" "$(rt crun) --root $work/state-crun run b" \
-  --prepare "sleep 0.05" "$(rt runc) --root $work/state-runc run b"
+hf runidle "sleep 0.05" "$(rt ocirun) --root $work/state-ocirun run b" \
+  "sleep 0.05" "$(rt crun) --root $work/state-crun run b" \
+  "sleep 0.05" "$(rt runc) --root $work/state-runc run b"
 hf csd \
-  "sh -c '$(rt ocirun) --root $work/state-ocirun create b && $(rt ocirun) --root $work/state-ocirun start b && $(rt ocirun) --root $work/state-ocirun delete -f b'" \
-  "sh -c '$(rt crun) --root $work/state-crun create b && $(rt crun) --root $work/state-crun start b && $(rt crun) --root $work/state-crun delete -f b'" \
-  "sh -c '$(rt runc) --root $work/state-runc create b && $(rt runc) --root $work/state-runc start b && $(rt runc) --root $work/state-runc delete -f b'"
+  "" "sh -c '$(rt ocirun) --root $work/state-ocirun create b && $(rt ocirun) --root $work/state-ocirun start b && $(rt ocirun) --root $work/state-ocirun delete -f b'" \
+  "" "sh -c '$(rt crun) --root $work/state-crun create b && $(rt crun) --root $work/state-crun start b && $(rt crun) --root $work/state-crun delete -f b'" \
+  "" "sh -c '$(rt runc) --root $work/state-runc create b && $(rt runc) --root $work/state-runc start b && $(rt runc) --root $work/state-runc delete -f b'"
 cp "$work/config-sleep.json" config.json
 for r in ocirun crun runc; do "$(rt $r)" --root "$work/state-$r" run -d s >/dev/null; done
-hf exec "$(rt ocirun) --root $work/state-ocirun exec s /bin/true" "$(rt crun) --root $work/state-crun exec s /bin/true" "$(rt runc) --root $work/state-runc exec s /bin/true"
-hf execidle --prepare "sleep 0.05" "$(rt ocirun) --root $work/state-ocirun exec s /bin/true" \
-  --prepare "sleep 0.05" "$(rt crun) --root $work/state-crun exec s /bin/true" \
-  --prepare "sleep 0.05" "$(rt runc) --root $work/state-runc exec s /bin/true"
-hf state "$(rt ocirun) --root $work/state-ocirun state s" "$(rt crun) --root $work/state-crun state s" "$(rt runc) --root $work/state-runc state s"
+hf exec "" "$(rt ocirun) --root $work/state-ocirun exec s /bin/true" "" "$(rt crun) --root $work/state-crun exec s /bin/true" "" "$(rt runc) --root $work/state-runc exec s /bin/true"
+hf execidle "sleep 0.05" "$(rt ocirun) --root $work/state-ocirun exec s /bin/true" \
+  "sleep 0.05" "$(rt crun) --root $work/state-crun exec s /bin/true" \
+  "sleep 0.05" "$(rt runc) --root $work/state-runc exec s /bin/true"
+hf state "" "$(rt ocirun) --root $work/state-ocirun state s" "" "$(rt crun) --root $work/state-crun state s" "" "$(rt runc) --root $work/state-runc state s"
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 declare -A R
 for r in ocirun crun runc; do
@@ -113,11 +125,11 @@ done
 cp "$work/config-true.json" config.json
 for r in ocirun crun runc; do R[$r-run]=$(rss "$(rt $r)" --root "$work/state-$r" run rr); done
 hf killdel \
-  --prepare "sh -c '$(rt ocirun) --root $work/state-ocirun delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt ocirun) --root $work/state-ocirun run -d k'" \
+  "sh -c '$(rt ocirun) --root $work/state-ocirun delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt ocirun) --root $work/state-ocirun run -d k'" \
   "sh -c '$(rt ocirun) --root $work/state-ocirun kill k KILL; $(rt ocirun) --root $work/state-ocirun delete -f k'" \
-  --prepare "sh -c '$(rt crun) --root $work/state-crun delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt crun) --root $work/state-crun run -d k'" \
+  "sh -c '$(rt crun) --root $work/state-crun delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt crun) --root $work/state-crun run -d k'" \
   "sh -c '$(rt crun) --root $work/state-crun kill k KILL; $(rt crun) --root $work/state-crun delete -f k'" \
-  --prepare "sh -c '$(rt runc) --root $work/state-runc delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt runc) --root $work/state-runc run -d k'" \
+  "sh -c '$(rt runc) --root $work/state-runc delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt runc) --root $work/state-runc run -d k'" \
   "sh -c '$(rt runc) --root $work/state-runc kill k KILL; $(rt runc) --root $work/state-runc delete -f k'"
 cp "$work/config-true.json" config.json
 
@@ -133,7 +145,7 @@ for r in ocirun crun runc; do
   for i in $(seq 1 999); do cp -a "$work/list-$r/l0" "$work/list-$r/l$i"; done
 done
 cp "$work/config-true.json" config.json
-hf list "$(rt ocirun) --root $work/list-ocirun list" "$(rt crun) --root $work/list-crun list" "$(rt runc) --root $work/list-runc list"
+hf list "" "$(rt ocirun) --root $work/list-ocirun list" "" "$(rt crun) --root $work/list-crun list" "" "$(rt runc) --root $work/list-runc list"
 for r in ocirun crun runc; do
   R[$r-list]=$(rss "$(rt $r)" --root "$work/list-$r" list)
   for i in $(seq 1 999); do rm -rf "$work/list-$r/l$i"; done
@@ -166,9 +178,11 @@ cd "$root"
   echo
   echo "Generated by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r),"
   echo "$(crun --version | head -1), $(runc --version | head -1); ocirun static release build."
-  echo "Median wall time of $runs runs each (hyperfine -N, in $rounds rounds in which the three take"
-  echo "turns), same busybox bundle, ms. The three binaries are written back and evicted from the"
-  echo "page cache first, then read in by readahead on first use, as an installed binary is."
+  echo "Median wall time of $runs runs each, same busybox bundle, ms. The three take turns run by"
+  echo "run (hyperfine -N, one run of each per invocation, the order rotated from one invocation to"
+  echo "the next), so that each ocirun run is paired with a crun and a runc run made under the same"
+  echo "conditions. The three binaries are written back and evicted from the page cache first, then"
+  echo "read in by readahead on first use, as an installed binary is."
   echo
   echo "| command | ocirun | crun | runc | ocirun/crun | ocirun/runc |"
   echo "|---|---|---|---|---|---|"

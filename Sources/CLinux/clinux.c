@@ -458,3 +458,17 @@ int ocirun_reset_signals(void) {
     return sigprocmask(SIG_SETMASK, &s, NULL);
 }
 int ocirun_execve(const char *path, char *const argv[], char *const envp[]) { return execve(path, argv, envp); }
+
+/* argc and argv as glibc hands them to constructors (static and dynamic binaries alike), so
+   that the runtime binary reads its arguments without the stdlib's CommandLine. */
+static int saved_argc;
+static char **saved_argv;
+
+__attribute__((constructor)) static void ocirun_save_args(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+
+int ocirun_argc(void) { return saved_argc; }
+char **ocirun_argv(void) { return saved_argv; }

@@ -38,7 +38,11 @@ struct JSONWriter {
         case .bool(let b):
             append(b ? "true" : "false")
         case .number(let n):
-            append(n.description)
+            switch n {
+            case .int(let i): appendDecimal(i.magnitude, negative: i < 0)
+            case .uint(let u): appendDecimal(u, negative: false)
+            case .double: append(n.description)
+            }
         case .string(let s):
             writeString(s)
         case .array(let elements):
@@ -84,6 +88,19 @@ struct JSONWriter {
 
     private mutating func append(_ s: String) {
         out.append(contentsOf: s.utf8)
+    }
+
+    /// An integer's digits, written straight into the output: the stdlib's generic integer
+    /// formatting lies in 64 KB windows of its code that no other part of the hot commands maps
+    /// (docs/performance.md, item 34).
+    private mutating func appendDecimal(_ magnitude: UInt64, negative: Bool) {
+        if negative { out.append(UInt8(ascii: "-")) }
+        var m = magnitude, p: UInt64 = 1
+        while m / p >= 10 { p *= 10 }
+        repeat {
+            out.append(UInt8(truncatingIfNeeded: (m / p) % 10) &+ 48)
+            p /= 10
+        } while p != 0
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)

@@ -23,7 +23,7 @@ public final class FileDescriptor {
     }
 
     /// `/proc/self/fd/N`: a path that names this descriptor's file for mount(2) and friends.
-    public var procPath: String { "/proc/self/fd/\(rawValue)" }
+    public var procPath: String { "/proc/self/fd/" + decimal(Int64(rawValue)) }
 
     public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws -> FileDescriptor {
         let fd = try retrying("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }

@@ -121,7 +121,7 @@ public enum Files {
     /// Makes `path` absolute against the working directory (runc resolves --root, --bundle and
     /// --pid-file this way) and removes `.` components and duplicate slashes.
     public static func absolute(_ path: String) -> String {
-        let joined = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
+        let joined = path.hasASCIIPrefix("/") ? path : currentDirectory() + "/" + path
         return clean(joined)
     }
 

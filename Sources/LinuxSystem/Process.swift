@@ -12,7 +12,7 @@ public struct ProcessInfo: Equatable, Sendable {
 
     /// Reads /proc/PID/stat; nil when the process does not exist.
     public static func read(pid: Int32, procRoot: String = "/proc") -> ProcessInfo? {
-        guard let text = try? Files.readString("\(procRoot)/\(pid)/stat") else { return nil }
+        guard let text = try? Files.readString(procRoot + "/" + decimal(Int64(pid)) + "/stat") else { return nil }
         return parse(stat: text)
     }
 

@@ -107,8 +107,8 @@ public enum CgroupResources {
         }
         let t = type == "u" || type == "p" ? "c" : type
         if t == "a" { return "a *:* \(access)" }
-        let maj = d.major.map { $0 < 0 ? "*" : "\($0)" } ?? "*"
-        let min = d.minor.map { $0 < 0 ? "*" : "\($0)" } ?? "*"
+        let maj = d.major.map { $0 < 0 ? "*" : decimal($0) } ?? "*"
+        let min = d.minor.map { $0 < 0 ? "*" : decimal($0) } ?? "*"
         return "\(t) \(maj):\(min) \(access)"
     }
 
@@ -237,7 +237,7 @@ struct CgroupFileWriter {
     mutating func write(_ dir: String, _ w: CgroupWrite) throws {
         var path = dir + "/" + w.file
         // Kernels with BFQ and no CFQ name the v1 weights blkio.bfq.weight (runc's fallback).
-        if w.file.hasPrefix("blkio.weight"), !Files.exists(path) {
+        if w.file.hasASCIIPrefix("blkio.weight"), !Files.exists(path) {
             let bfq = dir + "/blkio.bfq." + w.file.dropFirst("blkio.".count)
             if Files.exists(bfq) { path = bfq } else {
                 throw RuntimeError(.unsupported, "set cgroup \(w.file) to \"\(w.value)\": this kernel's block scheduler offers no proportional weight (no \(w.file) or blkio.bfq.\(w.file.dropFirst("blkio.".count)) in \(dir))")

@@ -245,7 +245,7 @@ public struct CgroupStats {
 
     static func pageSizes(_ dir: String, suffix: String) -> [String] {
         ((try? Files.list(dir)) ?? []).compactMap { name in
-            guard name.hasPrefix("hugetlb."), name.hasSuffix(suffix) else { return nil }
+            guard name.hasASCIIPrefix("hugetlb."), name.hasSuffix(suffix) else { return nil }
             let size = name.dropFirst("hugetlb.".count).dropLast(suffix.count)
             return size.contains(".") || size.isEmpty ? nil : String(size)
         }.sorted()

@@ -129,7 +129,7 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
         // the hierarchy's mount point.
         let rooted = Files.clean("/" + cgroupsPath)
         func join(_ mount: String, _ base: String) -> String {
-            let rel = cgroupsPath.hasPrefix("/") ? rooted : Files.clean("/" + base) + rooted
+            let rel = cgroupsPath.hasASCIIPrefix("/") ? rooted : Files.clean("/" + base) + rooted
             return Files.clean(mount + "/" + Files.clean(rel))
         }
         var paths: [String: String] = [:]
@@ -319,10 +319,10 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
     /// The freezer state: true when frozen.
     public func isFrozen() -> Bool {
         if let dir = path(for: "freezer") {
-            return (try? Files.readString(dir + "/freezer.state"))?.hasPrefix("FROZEN") ?? false
+            return (try? Files.readString(dir + "/freezer.state"))?.hasASCIIPrefix("FROZEN") ?? false
         }
         if let dir = unifiedPath, isV2 {
-            return (try? Files.readString(dir + "/cgroup.freeze"))?.hasPrefix("1") ?? false
+            return (try? Files.readString(dir + "/cgroup.freeze"))?.hasASCIIPrefix("1") ?? false
         }
         return false
     }
@@ -334,7 +334,7 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
             for _ in 0..<1000 {
                 try Files.write(dir + "/freezer.state", want)
                 let now = (try? Files.readString(dir + "/freezer.state")) ?? ""
-                if now.hasPrefix(want) { return }
+                if now.utf8.starts(with: want.utf8) { return }
                 usleep(1_000)
             }
             throw RuntimeError(.failed, "freezer of \(dir) did not reach \(want)")
@@ -349,10 +349,16 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
 
 extension String {
     func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\n" || f == "\t" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\n" || l == "\t" || l == "\r" { s.removeLast() }
-        return String(s)
+        // Over bytes: Substring's first/last/removeLast step by Characters, through grapheme
+        // code no other part of `run` needs (docs/performance.md, item 34).
+        var s = self
+        return s.withUTF8 { b in
+            func space(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D }
+            var lo = 0, hi = b.count
+            while lo < hi, space(b[lo]) { lo += 1 }
+            while hi > lo, space(b[hi - 1]) { hi -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: b[lo..<hi]), as: UTF8.self)
+        }
     }
 }
 

@@ -47,7 +47,7 @@ extension Container {
         if !addCaps.isEmpty {
             var c = p.capabilities ?? LinuxCapabilities()
             for cap in addCaps {
-                let name = cap.uppercased().hasPrefix("CAP_") ? cap.uppercased() : "CAP_" + cap.uppercased()
+                let name = cap.uppercased().hasASCIIPrefix("CAP_") ? cap.uppercased() : "CAP_" + cap.uppercased()
                 for kp in [\LinuxCapabilities.bounding, \.effective, \.permitted] {
                     var l = c[keyPath: kp] ?? []
                     if !l.contains(name) { l.append(name) }
@@ -86,7 +86,7 @@ extension Container {
         let order: [NamespaceKind] = [.user, .mount, .network, .ipc, .uts, .cgroup, .pid, .time]
         for kind in order {
             var mine = stat(), theirs = stat()
-            let theirsPath = "/proc/\(initPid)/ns/\(kind.procName)"
+            let theirsPath = "/proc/" + decimal(Int64(initPid)) + "/ns/" + kind.procName
             guard stat(theirsPath, &theirs) == 0 else { continue }
             if stat("/proc/self/ns/\(kind.procName)", &mine) == 0 && mine.st_ino == theirs.st_ino { continue }
             let fd = Glibc.open(theirsPath, O_RDONLY | O_CLOEXEC)
@@ -157,7 +157,7 @@ extension Container {
                 // Joining the container's cgroup: every hierarchy it has.
                 for (key, dir) in cg.paths.sorted(by: { $0.key < $1.key }) {
                     if join != nil && (key != "unified" || inUnified) { continue }
-                    try? Files.write(dir + "/cgroup.procs", "\(pid)")
+                    try? Files.write(dir + "/cgroup.procs", decimal(Int64(pid)))
                 }
             }
             if !sharedMemory { try parentEnd.send(.go(pid)) }
@@ -176,7 +176,7 @@ extension Container {
             throw RuntimeError.wrap(error, "exec in container \"\(id)\"")
         }
         if let pf = options.pidFile {
-            try Files.writeAtomically(Files.absolute(pf), Array("\(pid)".utf8), mode: 0o644)
+            try Files.writeAtomically(Files.absolute(pf), Array(decimal(Int64(pid)).utf8), mode: 0o644)
         }
         if options.detach { return 0 }
         if relayPair[0] >= 0 {
@@ -220,7 +220,7 @@ enum ExecProcess {
             try ProcessIdentity.apply(rlimits)
             let user = process.user
             var env = process.env ?? []
-            if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+            if !env.contains(where: { $0.hasASCIIPrefix("HOME=") }) {
                 env.append("HOME=" + (UserDatabase.home(uid: user.uid) ?? "/"))
             }
             let caps = CapabilitySets(process.capabilities)

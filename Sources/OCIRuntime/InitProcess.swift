@@ -187,7 +187,7 @@ enum InitProcess {
         // Look up the user's home and groups in the container's own /etc files (no NSS).
         let user = process.user
         var env = process.env ?? []
-        if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+        if !env.contains(where: { $0.hasASCIIPrefix("HOME=") }) {
             env.append("HOME=" + (UserDatabase.home(uid: user.uid) ?? "/"))
         }
         env.append(contentsOf: ctx.extraEnv)
@@ -276,7 +276,7 @@ enum InitProcess {
             }
             return name
         }
-        let path = env.last(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) }
+        let path = env.last(where: { $0.hasASCIIPrefix("PATH=") }).map { String($0.dropFirst(5)) }
             ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
         for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
             let d = dir.isEmpty ? "." : String(dir)

@@ -18,7 +18,7 @@ public enum LSM {
     /// AppArmor is loaded and enabled (runc's test).
     public static var apparmorEnabled: Bool {
         Files.isDirectory("/sys/kernel/security/apparmor")
-            && ((try? Files.readString("/sys/module/apparmor/parameters/enabled"))?.hasPrefix("Y") ?? false)
+            && ((try? Files.readString("/sys/module/apparmor/parameters/enabled"))?.hasASCIIPrefix("Y") ?? false)
     }
 
     /// SELinux is enabled (selinuxfs mounted).

@@ -77,11 +77,11 @@ public func rfc3339(seconds: Int, nanoseconds: Int) -> String {
     let (year, month, day) = civilDate(daysSinceEpoch: days)
     let secondOfDay = seconds - days * 86_400
     func pad(_ v: Int, _ w: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, w - s.count)) + s
+        let s = decimal(Int64(v))   // not String(v): docs/performance.md, item 34
+        let n = s.utf8.count
+        return n >= w ? s : String(repeating: "0", count: w - n) + s
     }
-    let ns = String(nanoseconds)
-    let frac = String(repeating: "0", count: 9 - ns.count) + ns
+    let frac = pad(nanoseconds, 9)
     return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T"
         + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(frac)Z"
 }

@@ -39,11 +39,11 @@ enum ProcessIdentity {
         try withContext("drop bounding capabilities") { try caps.applyBounding() }
         try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(1) }
         // In a user namespace whose setgroups is denied (rootless), setgroups(2) would fail.
-        if (try? Files.readString("/proc/self/setgroups"))?.hasPrefix("deny") != true {
+        if (try? Files.readString("/proc/self/setgroups"))?.hasASCIIPrefix("deny") != true {
             try retrying("setgroups") { groups.withUnsafeBufferPointer { ocirun_setgroups($0.count, $0.baseAddress) } }
         }
-        try retrying("setresgid", "\(user.gid)") { ocirun_setresgid(user.gid, user.gid, user.gid) }
-        try retrying("setresuid", "\(user.uid)") { ocirun_setresuid(user.uid, user.uid, user.uid) }
+        try retrying("setresgid", decimal(Int64(user.gid))) { ocirun_setresgid(user.gid, user.gid, user.gid) }
+        try retrying("setresuid", decimal(Int64(user.uid))) { ocirun_setresuid(user.uid, user.uid, user.uid) }
         try retrying("prctl(PR_SET_KEEPCAPS)") { ocirun_set_keepcaps(0) }
         try withContext("set capabilities") { try caps.applySets() }
     }

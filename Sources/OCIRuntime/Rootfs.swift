@@ -62,7 +62,7 @@ enum Rootfs {
         let dest = Files.clean(m.destination)
         if type == "bind" || opts.isBind {
             var source = m.source ?? ""
-            if !source.hasPrefix("/") { source = Files.clean(bundle + "/" + source) }
+            if !source.hasASCIIPrefix("/") { source = Files.clean(bundle + "/" + source) }
             var st = stat()
             guard stat(source, &st) == 0 else { throw SystemError("stat", source) }
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR

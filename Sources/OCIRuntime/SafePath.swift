@@ -86,7 +86,7 @@ public struct SafeRoot {
                 links += 1
                 guard links < 40 else { throw SystemError("open", self.path + "/" + rel, errno: ELOOP) }
                 let target = String(cString: buf)
-                if target.hasPrefix("/") { stack = [] }
+                if target.hasASCIIPrefix("/") { stack = [] }
                 pending = target.split(separator: "/").map(String.init) + pending
                 continue
             }

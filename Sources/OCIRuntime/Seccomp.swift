@@ -59,7 +59,7 @@ public struct SeccompProfile {
             throw RuntimeError(.invalidArgument, "linux.seccomp.defaultAction cannot be SCMP_ACT_NOTIFY")
         }
         for a in s.architectures ?? [] {
-            guard a.hasPrefix("SCMP_ARCH_") else { throw RuntimeError(.invalidArgument, "linux.seccomp.architectures: unknown architecture \"\(a)\"") }
+            guard a.hasASCIIPrefix("SCMP_ARCH_") else { throw RuntimeError(.invalidArgument, "linux.seccomp.architectures: unknown architecture \"\(a)\"") }
             let token = seccomp_arch_resolve_name(String(a.dropFirst(10)).lowercased())
             guard token != 0 else { throw RuntimeError(.invalidArgument, "linux.seccomp.architectures: unknown architecture \"\(a)\"") }
             arches.append(token)

@@ -1,3 +1,5 @@
+import LinuxSystem
+
 /// Signal names and numbers on Linux x86_64/arm64, as `kill` accepts them: `15`, `TERM`, `SIGTERM`,
 /// `sigterm`, and the real-time forms `RTMIN+3` / `SIGRTMAX-1`.
 public enum Signals {
@@ -18,10 +20,10 @@ public enum Signals {
             return n
         }
         var name = text.uppercased()
-        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        if name.hasASCIIPrefix("SIG") { name.removeFirst(3) }
         if let (_, n) = table.first(where: { $0.0 == name }) { return n }
-        if name.hasPrefix("RTMIN") || name.hasPrefix("RTMAX") {
-            let base = name.hasPrefix("RTMIN") ? rtMin : rtMax
+        if name.hasASCIIPrefix("RTMIN") || name.hasASCIIPrefix("RTMAX") {
+            let base = name.hasASCIIPrefix("RTMIN") ? rtMin : rtMax
             let rest = name.dropFirst(5)
             var n = base
             if !rest.isEmpty {

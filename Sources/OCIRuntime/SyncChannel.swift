@@ -26,7 +26,7 @@ public enum SyncMessage: Equatable, Sendable {
     var encoded: [UInt8] {
         switch self {
         case .cgroupDirs: return [UInt8(ascii: "C")]
-        case .go(let pid): return [UInt8(ascii: "G")] + Array(String(pid).utf8)
+        case .go(let pid): return [UInt8(ascii: "G")] + Array(decimal(Int64(pid)).utf8)
         case .seccompFd: return [UInt8(ascii: "S")]
         case .runCreateRuntimeHooks: return [UInt8(ascii: "H")]
         case .hooksDone: return [UInt8(ascii: "D")]

@@ -20,7 +20,7 @@ public struct ContainerPlan {
         guard let root = spec.root, !root.path.isEmpty else {
             throw RuntimeError(.invalidArgument, "root.path is required")
         }
-        let rootfs = root.path.hasPrefix("/") ? Files.clean(root.path) : Files.clean(bundle + "/" + root.path)
+        let rootfs = root.path.hasASCIIPrefix("/") ? Files.clean(root.path) : Files.clean(bundle + "/" + root.path)
         guard Files.isDirectory(rootfs) else {
             throw RuntimeError(.invalidArgument, "root.path \(rootfs): no such directory")
         }
@@ -28,7 +28,7 @@ public struct ContainerPlan {
         guard let args = process.args, !args.isEmpty, !args[0].isEmpty else {
             throw RuntimeError(.invalidArgument, "process.args must not be empty")
         }
-        guard process.cwd.hasPrefix("/") else {
+        guard process.cwd.hasASCIIPrefix("/") else {
             throw RuntimeError(.invalidArgument, "process.cwd \"\(process.cwd)\" must be an absolute path")
         }
         try LSM.validate(process: process, mountLabel: spec.linux?.mountLabel)
@@ -54,7 +54,7 @@ public struct ContainerPlan {
 
         let fstypes = kernelFilesystems()
         for (i, m) in (spec.mounts ?? []).enumerated() {
-            guard m.destination.hasPrefix("/") else {
+            guard m.destination.hasASCIIPrefix("/") else {
                 throw RuntimeError(.invalidArgument, "mounts[\(i)]: destination \"\(m.destination)\" must be an absolute path")
             }
             let opts = MountOptions(m.options ?? [])
@@ -69,7 +69,7 @@ public struct ContainerPlan {
             guard ["c", "b", "u", "p"].contains(d.type) else {
                 throw RuntimeError(.invalidArgument, "linux.devices[\(i)]: invalid device type \"\(d.type)\"")
             }
-            guard d.path.hasPrefix("/") else {
+            guard d.path.hasASCIIPrefix("/") else {
                 throw RuntimeError(.invalidArgument, "linux.devices[\(i)]: path \"\(d.path)\" must be absolute")
             }
         }
@@ -90,11 +90,11 @@ public struct ContainerPlan {
     static func validateSysctl(_ name: String, namespaces ns: NamespacePlan) throws {
         let ipc = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
                    "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
-        if ipc.contains(name) || name.hasPrefix("fs.mqueue.") {
+        if ipc.contains(name) || name.hasASCIIPrefix("fs.mqueue.") {
             guard ns.has(.ipc) else { throw RuntimeError(.invalidArgument, "sysctl \"\(name)\" needs an ipc namespace") }
             return
         }
-        if name.hasPrefix("net.") {
+        if name.hasASCIIPrefix("net.") {
             guard ns.has(.network) else { throw RuntimeError(.invalidArgument, "sysctl \"\(name)\" needs a network namespace") }
             return
         }

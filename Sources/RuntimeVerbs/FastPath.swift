@@ -158,10 +158,10 @@ struct FlagTable {
                 out.positionals += args[(i + 1)...]
                 break
             }
-            if a.hasPrefix("-"), a != "-" {
+            if a.hasASCIIPrefix("-"), a != "-" {
                 var name = a
                 var inline: String?
-                if a.hasPrefix("--"), let eq = a.firstIndex(of: "=") {
+                if a.hasASCIIPrefix("--"), let eq = a.firstIndex(of: "=") {
                     name = String(a[..<eq])
                     inline = String(a[a.index(after: eq)...])
                 }

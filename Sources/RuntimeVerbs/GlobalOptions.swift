@@ -29,9 +29,9 @@ public struct GlobalOptions: Sendable {
         var i = 0
         while i < args.count {
             let a = args[i]
-            guard a.hasPrefix("-"), a != "-", a != "--" else { break }
+            guard a.hasASCIIPrefix("-"), a != "-", a != "--" else { break }
             // runc (urfave/cli) also takes the single-dash forms.
-            let normalized = a.hasPrefix("--") ? a : "-" + a
+            let normalized = a.hasASCIIPrefix("--") ? a : "-" + a
             var name = normalized
             var value: String?
             if let eq = normalized.firstIndex(of: "=") {

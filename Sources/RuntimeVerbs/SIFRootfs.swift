@@ -38,7 +38,7 @@ nonisolated(unsafe) private var sifProviderRegistered = false
 struct CompanionPolicyVerifier: SIFImageVerifier {
     func verify(image: String, path: String, policy: SIFPolicy) throws {
         // `/proc/self/fd/N` is ours: the child reads the same open file through our pid.
-        let own = path.hasPrefix("/proc/self/") ? "/proc/\(getpid())/" + path.dropFirst("/proc/self/".count) : path
+        let own = path.hasASCIIPrefix("/proc/self/") ? "/proc/\(getpid())/" + path.dropFirst("/proc/self/".count) : path
         let tool = try Companion.path()
         var args = [tool, "sif", "policy-check", "--policy", policy.path, "--image", image]
         for k in policy.keys { args += ["--key", k] }
@@ -47,7 +47,7 @@ struct CompanionPolicyVerifier: SIFImageVerifier {
         let (status, output) = try runHelper(args)
         guard status != 0 else { return }
         var message = output
-        if message.hasPrefix("ocirun: ") { message.removeFirst("ocirun: ".count) }
+        if message.hasASCIIPrefix("ocirun: ") { message.removeFirst("ocirun: ".count) }
         if message.isEmpty { message = "SIF image \(image): policy check by \(tool) failed (status \(status))" }
         throw SIFError(.verificationFailed, message)
     }

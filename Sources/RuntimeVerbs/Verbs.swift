@@ -113,7 +113,7 @@ public enum Verbs {
                     if reader.status == .stopped {
                         table.appendCell(StaticString("0"))
                     } else {
-                        var pid = String(reader.pid)
+                        var pid = decimal(Int64(reader.pid))
                         pid.withUTF8 { table.appendCell($0) }
                     }
                     var status = reader.status.rawValue

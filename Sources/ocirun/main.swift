@@ -1,3 +1,4 @@
+import CLinux
 import RuntimeVerbs
 
 // ocirun: the runtime binary engines call for every container. The hot commands (create, start,
@@ -7,11 +8,16 @@ import RuntimeVerbs
 // a smaller program faults in fewer pages on every start (docs/design.md, "Two executables").
 
 // argv read directly: the stdlib's `CommandLine.arguments` builds the array through a generic
-// `map`, whose metadata costs more than the rest of the parsing.
+// `map`, whose metadata costs more than the rest of the parsing, and even `CommandLine.argc`
+// maps a 64 KB window of the stdlib's code for its lazy initializer alone; glibc hands argv to
+// CLinux's constructor (docs/performance.md, item 34).
 var arguments: [String] = []
-arguments.reserveCapacity(Int(CommandLine.argc))
-for i in 0..<Int(CommandLine.argc) {
-    if let p = CommandLine.unsafeArgv[i] { arguments.append(String(cString: p)) }
+let argc = Int(ocirun_argc())
+arguments.reserveCapacity(argc)
+if let argv = ocirun_argv() {
+    for i in 0..<argc {
+        if let p = argv[i] { arguments.append(String(cString: p)) }
+    }
 }
 var verb: String?
 if let (globals, rest) = try? GlobalOptions.parse(Array(arguments.dropFirst())) {

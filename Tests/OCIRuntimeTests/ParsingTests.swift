@@ -469,3 +469,40 @@ struct StateListTests {
         #expect(throws: (any Error).self) { try Container.load("c1", store: StateStore(root: dir.path)) }
     }
 }
+
+/// The byte-level helpers the hot commands use instead of the stdlib's generic integer
+/// formatting and Character-level prefix tests (docs/performance.md, item 34): they must agree
+/// with the stdlib on every input.
+@Suite("Byte-level string helpers")
+struct ByteHelperTests {
+    @Test("decimal agrees with String(_:)", arguments: [
+        Int64(0), 1, 9, 10, 99, 100, -1, -9, -10, 1_000_000_007, Int64(Int32.max), Int64(Int32.min),
+        Int64.max, Int64.min, Int64.min + 1,
+    ])
+    func decimalMatches(_ v: Int64) {
+        #expect(decimal(v) == String(v))
+    }
+
+    @Test("hasASCIIPrefix agrees with hasPrefix", arguments: [
+        ("", ""), ("-", ""), ("", "-"), ("-", "-"), ("--root", "-"), ("--root", "--"), ("-root", "--"),
+        ("/a", "/"), ("a/", "/"), ("deny\n", "deny"), ("den", "deny"), ("FROZEN", "FROZEN"),
+    ])
+    func prefix(_ s: String, _ p: String) {
+        let want = s.hasPrefix(p)
+        switch p {
+        case "": #expect(s.hasASCIIPrefix("") == want)
+        case "-": #expect(s.hasASCIIPrefix("-") == want)
+        case "--": #expect(s.hasASCIIPrefix("--") == want)
+        case "/": #expect(s.hasASCIIPrefix("/") == want)
+        case "deny": #expect(s.hasASCIIPrefix("deny") == want)
+        default: #expect(s.hasASCIIPrefix("FROZEN") == want)
+        }
+    }
+
+    @Test("trimmingWhitespace strips spaces, tabs and line ends at both ends only", arguments: [
+        ("", ""), (" \n\t\r", ""), ("0::/\n", "0::/"), ("  a b  ", "a b"), ("\tx\r\n", "x"), ("日本 ", "日本"),
+    ])
+    func trimming(_ s: String, _ want: String) {
+        #expect(s.trimmingWhitespace() == want)
+    }
+}
