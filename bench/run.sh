@@ -6,7 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 bash scripts/setup.sh
-command -v hyperfine >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine; }
 command -v /usr/bin/time >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time
 [ -x .build/release/ocirun ] || bash scripts/build.sh
 if [ -d /sys/fs/cgroup/unified ] && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
@@ -58,38 +57,22 @@ runs=${BENCH_RUNS:-60}
 out=$work/results.md
 cd "$b"
 export work
-# The three runtimes take turns run by run: each hyperfine invocation runs each of them once,
-# in an order rotated from one invocation to the next, so that every ocirun run is paired with a
-# crun and a runc run made under the same conditions (other load, frequency, the kernel's
-# deferred work), and none of them runs in a warm loop of its own. The first invocation is a
-# warm-up and is not counted.
+# The three runtimes take turns run by run, back to back (bench/paired.py): each ocirun run is
+# paired with a crun and a runc run made under the same conditions, the order rotated from one
+# round to the next.
 # hf NAME PREPARE_OCIRUN CMD_OCIRUN PREPARE_CRUN CMD_CRUN PREPARE_RUNC CMD_RUNC; a PREPARE runs
 # untimed before each run of its command ("" for none).
-names=(ocirun crun runc)
 hf() {
   local name=$1; shift
-  local -a prep=("$1" "$3" "$5") cmd=("$2" "$4" "$6")
   # Let the kernel's deferred work from the previous measurement (network namespaces torn down
   # by a kworker, RCU callbacks) finish first: on 2 cores it competes with the runs.
   sleep 2
-  local i j k
-  for ((i = 0; i <= runs; i++)); do
-    local -a args=()
-    for ((j = 0; j < 3; j++)); do
-      k=$(((i + j) % 3))
-      args+=(--prepare "${prep[k]:-true}" -n "${names[k]}" "${cmd[k]}")
-    done
-    hyperfine -N --runs 1 --export-json "$work/$name.$i.json" "${args[@]}" >/dev/null
-  done
-  rm -f "$work/$name.0.json"
+  python3 "$root/bench/paired.py" "$runs" "$work/$name.json" ocirun "$1" "$2" crun "$3" "$4" runc "$5" "$6"
 }
 median() {
-  python3 - "$work" "$(basename "$1" .json)" <<'PY2'
-import glob, json, statistics, sys
-times = {}
-for f in glob.glob(f"{sys.argv[1]}/{sys.argv[2]}.*.json"):
-    for r in json.load(open(f))["results"]:
-        times.setdefault(r["command"], []).extend(r["times"])
+  python3 - "$1" <<'PY2'
+import json, statistics, sys
+times = json.load(open(sys.argv[1]))
 print(" ".join("%.2f" % (statistics.median(times[n]) * 1000) for n in ("ocirun", "crun", "runc")))
 PY2
 }
@@ -113,17 +96,33 @@ hf execidle "sleep 0.05" "$(rt ocirun) --root $work/state-ocirun exec s /bin/tru
   "sleep 0.05" "$(rt crun) --root $work/state-crun exec s /bin/true" \
   "sleep 0.05" "$(rt runc) --root $work/state-runc exec s /bin/true"
 hf state "" "$(rt ocirun) --root $work/state-ocirun state s" "" "$(rt crun) --root $work/state-crun state s" "" "$(rt runc) --root $work/state-runc state s"
+# Peak RSS: the median of $samples readings per command, the runtimes taking turns; a single
+# reading moves by the kernel's per-CPU batching of RSS counts (below).
+samples=${BENCH_RSS_SAMPLES:-7}
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 declare -A R
-for r in ocirun crun runc; do
-  R[$r-state]=$(rss "$(rt $r)" --root "$work/state-$r" state s)
-  R[$r-exec]=$(rss "$(rt $r)" --root "$work/state-$r" exec s /bin/true)
-  R[$r-kill]=$(rss "$(rt $r)" --root "$work/state-$r" kill s KILL)
-  sleep 0.2
-  R[$r-delete]=$(rss "$(rt $r)" --root "$work/state-$r" delete -f s)
+med() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+declare -A S
+for ((i = 1; i <= samples; i++)); do
+  for r in ocirun crun runc; do
+    S[$r-state]+=" $(rss "$(rt $r)" --root "$work/state-$r" state s)"
+    S[$r-exec]+=" $(rss "$(rt $r)" --root "$work/state-$r" exec s /bin/true)"
+  done
 done
-cp "$work/config-true.json" config.json
-for r in ocirun crun runc; do R[$r-run]=$(rss "$(rt $r)" --root "$work/state-$r" run rr); done
+for r in ocirun crun runc; do R[$r-state]=$(med ${S[$r-state]}); R[$r-exec]=$(med ${S[$r-exec]}); done
+for r in ocirun crun runc; do "$(rt $r)" --root "$work/state-$r" delete -f s >/dev/null; done
+for ((i = 1; i <= samples; i++)); do
+  cp "$work/config-sleep.json" config.json
+  for r in ocirun crun runc; do "$(rt $r)" --root "$work/state-$r" run -d "s$i" >/dev/null; done
+  for r in ocirun crun runc; do S[$r-kill]+=" $(rss "$(rt $r)" --root "$work/state-$r" kill "s$i" KILL)"; done
+  sleep 0.2
+  for r in ocirun crun runc; do S[$r-delete]+=" $(rss "$(rt $r)" --root "$work/state-$r" delete -f "s$i")"; done
+  cp "$work/config-true.json" config.json
+  for r in ocirun crun runc; do S[$r-run]+=" $(rss "$(rt $r)" --root "$work/state-$r" run rr)"; done
+done
+for r in ocirun crun runc; do
+  for c in kill delete run; do R[$r-$c]=$(med ${S[$r-$c]}); done
+done
 hf killdel \
   "sh -c '$(rt ocirun) --root $work/state-ocirun delete -f k >/dev/null 2>&1; cp $work/config-sleep.json config.json; $(rt ocirun) --root $work/state-ocirun run -d k'" \
   "sh -c '$(rt ocirun) --root $work/state-ocirun kill k KILL; $(rt ocirun) --root $work/state-ocirun delete -f k'" \
@@ -147,7 +146,8 @@ done
 cp "$work/config-true.json" config.json
 hf list "" "$(rt ocirun) --root $work/list-ocirun list" "" "$(rt crun) --root $work/list-crun list" "" "$(rt runc) --root $work/list-runc list"
 for r in ocirun crun runc; do
-  R[$r-list]=$(rss "$(rt $r)" --root "$work/list-$r" list)
+  for ((i = 1; i <= samples; i++)); do S[$r-list]+=" $(rss "$(rt $r)" --root "$work/list-$r" list)"; done
+  R[$r-list]=$(med ${S[$r-list]})
   for i in $(seq 1 999); do rm -rf "$work/list-$r/l$i"; done
   "$(rt $r)" --root "$work/list-$r" delete -f l0 >/dev/null 2>&1 || true
 done
@@ -179,10 +179,10 @@ cd "$root"
   echo "Generated by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, kernel $(uname -r),"
   echo "$(crun --version | head -1), $(runc --version | head -1); ocirun static release build."
   echo "Median wall time of $runs runs each, same busybox bundle, ms. The three take turns run by"
-  echo "run (hyperfine -N, one run of each per invocation, the order rotated from one invocation to"
-  echo "the next), so that each ocirun run is paired with a crun and a runc run made under the same"
-  echo "conditions. The three binaries are written back and evicted from the page cache first, then"
-  echo "read in by readahead on first use, as an installed binary is."
+  echo "run, back to back, the order rotated from one round to the next (bench/paired.py), so that"
+  echo "each ocirun run is paired with a crun and a runc run made under the same conditions. The"
+  echo "three binaries are written back and evicted from the page cache first, then read in by"
+  echo "readahead on first use, as an installed binary is."
   echo
   echo "| command | ocirun | crun | runc | ocirun/crun | ocirun/runc |"
   echo "|---|---|---|---|---|---|"
@@ -195,9 +195,9 @@ cd "$root"
   echo "| kill+delete | $kd_o | $kd_c | $kd_r | $(ratio $kd_o $kd_c) | $(ratio $kd_o $kd_r) |"
   echo "| list (1000 containers) | $ls_o | $ls_c | $ls_r | $(ratio $ls_o $ls_c) | $(ratio $ls_o $ls_r) |"
   echo
-  echo "Peak RSS (KiB, /usr/bin/time -f %M). The kernel counts RSS per CPU and folds each CPU's"
-  echo "count in 32 pages at a time, so a reading moves in steps of 128 KiB and is good to about"
-  echo "128 KiB per CPU:"
+  echo "Peak RSS (KiB, /usr/bin/time -f %M), the median of $samples readings each, the runtimes taking"
+  echo "turns. The kernel counts RSS per CPU and folds each CPU's count in 32 pages at a time, so a"
+  echo "single reading moves in steps of 128 KiB and is good to about 128 KiB per CPU:"
   echo
   echo "| command | ocirun | crun | runc |"
   echo "|---|---|---|---|"
