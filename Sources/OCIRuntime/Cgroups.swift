@@ -330,11 +330,11 @@ public struct ContainerCgroup: Sendable, Codable, Equatable {
     /// Freezes or thaws the group and waits until the kernel reports the new state.
     public func setFrozen(_ frozen: Bool) throws {
         if let dir = path(for: "freezer") {
-            let want = frozen ? "FROZEN" : "THAWED"
+            let want: StaticString = frozen ? "FROZEN" : "THAWED"
             for _ in 0..<1000 {
-                try Files.write(dir + "/freezer.state", want)
+                try Files.write(dir + "/freezer.state", want.description)
                 let now = (try? Files.readString(dir + "/freezer.state")) ?? ""
-                if now.utf8.starts(with: want.utf8) { return }
+                if now.hasASCIIPrefix(want) { return }
                 usleep(1_000)
             }
             throw RuntimeError(.failed, "freezer of \(dir) did not reach \(want)")

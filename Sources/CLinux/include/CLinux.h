@@ -58,9 +58,6 @@ pid_t ocirun_clone_vfork(unsigned long flags, int cgroupfd, void *stack, size_t 
  * x86_64 only: elsewhere the clone fails with ENOSYS. */
 void *ocirun_launcher_start(int new_netns);
 
-/* The program's argc and argv, saved by a constructor (what glibc passes to constructors). */
-int ocirun_argc(void);
-char **ocirun_argv(void);
 pid_t ocirun_launcher_clone(void *handle, unsigned long flags, int cgroupfd, int (*fn)(void *), void *arg,
                             int *netns_failed);
 void ocirun_launcher_wait(void *handle);
@@ -130,6 +127,10 @@ int ocirun_reset_signals(void);
 
 extern char **environ;
 int ocirun_execve(const char *path, char *const argv[], char *const envp[]);
+
+/* The program's argc and argv, saved by a constructor (what glibc passes to constructors). */
+int ocirun_argc(void);
+char **ocirun_argv(void);
 
 #ifdef __cplusplus
 }
